@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Injected faults for tests and benchmarks: the rules behind POST/GET/DELETE /_faults.
+
+A rule applies to requests on one route (graphql, upload, download); `count` is decremented by
+each request it applies to and the rule is dropped at zero; without `count` it lasts until
+DELETE /_faults. On graphql, refusals (429/502/503/504, other statuses) happen *before* the
+operation runs, while 500, malformed answers and dropped connections happen *after* it ran,
+so the client cannot know the outcome; `"when"` overrides that.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+
+ROUTES = ("graphql", "upload", "download")
+KINDS = ("status", "drop", "malformed", "expired", "latency_ms", "fail_next_job")
+KEYS = set(KINDS) | {"route", "count", "operation", "when"}
+
+
+class FaultSpecError(ValueError):
+    """A /_faults body that does not describe a rule."""
+
+
+@dataclass
+class FaultRule:
+    id: int
+    route: str | None  # None only for latency on every route
+    status: int | None = None
+    drop: bool = False
+    malformed: bool = False
+    expired: bool = False
+    latency_ms: int | None = None
+    count: int | None = None  # requests left; None = until cleared
+    operation: str | None = None  # graphql only: operation name or root field, e.g. createSingleCamJob
+    when: str = "before"  # "before" or "after" the request's real work
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False)}
+
+    def applies_to(self, route: str, operations: list[str] | None) -> bool:
+        if self.route is not None and self.route != route:
+            return False
+        if self.operation is None:
+            return True
+        return operations is not None and self.operation.lower() in {o.lower() for o in operations if o}
+
+
+def _positive_int(spec: dict, key: str, low: int = 0, high: int | None = None) -> int | None:
+    if key not in spec:
+        return None
+    value = spec[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise FaultSpecError(f"{key} must be an integer between {low} and {high if high is not None else 'any'}")
+    return value
+
+
+def parse_rule(spec: object, rule_id: int) -> FaultRule:
+    if not isinstance(spec, dict):
+        raise FaultSpecError("the body must be a JSON object describing one rule")
+    unknown = set(spec) - KEYS
+    if unknown:
+        raise FaultSpecError(f"unknown keys: {', '.join(sorted(unknown))}")
+    kinds = [k for k in KINDS if k in spec and spec[k] not in (False, None)]
+    if len(kinds) != 1:
+        raise FaultSpecError(f"give exactly one of: {', '.join(KINDS)}")
+    kind = kinds[0]
+    route = spec.get("route")
+    if route is not None and route not in ROUTES:
+        raise FaultSpecError(f"route must be one of: {', '.join(ROUTES)}")
+    if route is None and kind != "latency_ms":
+        raise FaultSpecError("route is required (graphql, upload or download)")
+    count = _positive_int(spec, "count", low=1)
+    rule = FaultRule(id=rule_id, route=route, count=count)
+    if kind == "status":
+        rule.status = _positive_int(spec, "status", low=400, high=599)
+    elif kind == "latency_ms":
+        rule.latency_ms = _positive_int(spec, "latency_ms", low=0, high=600_000)
+    elif spec[kind] is not True:
+        raise FaultSpecError(f"{kind} must be true")
+    else:
+        setattr(rule, kind, True)
+    if rule.malformed and route != "graphql":
+        raise FaultSpecError("malformed applies to the graphql route only")
+    if rule.expired and route not in ("upload", "download"):
+        raise FaultSpecError("expired applies to the upload and download routes only")
+    operation = spec.get("operation")
+    if operation is not None:
+        if route != "graphql" or not isinstance(operation, str) or not operation:
+            raise FaultSpecError("operation is a GraphQL operation or field name, on the graphql route only")
+        rule.operation = operation
+    when = spec.get("when")
+    if when is None:
+        after = route == "graphql" and (rule.malformed or rule.drop or rule.status == 500)
+        when = "after" if after else "before"
+    if when not in ("before", "after"):
+        raise FaultSpecError('when must be "before" or "after"')
+    rule.when = when
+    return rule
+
+
+class FaultBook:
+    """The active rules and queued job failures; every method is thread-safe."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._rules: list[FaultRule] = []
+        self._job_failures: deque[str] = deque()
+
+    def add(self, spec: object) -> dict:
+        if isinstance(spec, dict) and "fail_next_job" in spec:
+            reason = spec["fail_next_job"]
+            if set(spec) != {"fail_next_job"} or not isinstance(reason, str) or not reason.strip():
+                raise FaultSpecError("fail_next_job takes a non-empty reason text and nothing else")
+            with self._lock:
+                self._job_failures.append(reason)
+            return {"fail_next_job": reason}
+        with self._lock:
+            rule = parse_rule(spec, next(self._ids))
+            self._rules.append(rule)
+        return rule.as_dict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+            self._job_failures.clear()
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"rules": [r.as_dict() for r in self._rules], "fail_next_job": list(self._job_failures)}
+
+    def take(self, route: str, operations: list[str] | None = None) -> tuple[int, FaultRule | None]:
+        """For one request: total injected latency (ms) and the first other rule that applies (consumed)."""
+        latency, chosen = 0, None
+        with self._lock:
+            for rule in self._rules:
+                if not rule.applies_to(route, operations):
+                    continue
+                if rule.latency_ms is not None:
+                    latency += rule.latency_ms
+                elif chosen is None:
+                    chosen = rule
+                else:
+                    continue
+                if rule.count is not None:
+                    rule.count -= 1
+            self._rules = [r for r in self._rules if r.count is None or r.count > 0]
+        return latency, chosen
+
+    def take_job_failure(self) -> str | None:
+        with self._lock:
+            return self._job_failures.popleft() if self._job_failures else None

@@ -1,0 +1,430 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The HTTP side of the local server: GraphQL at /ugc/graphql, presigned transfers, /_faults.
+
+Stdlib ThreadingHTTPServer speaking HTTP/1.1 with keep-alive: every answer carries its length, and
+a request body that is not read is either drained or the connection is closed, so the next request
+on the same connection never reads leftovers. One log line per request, without query strings
+(they hold signatures) and without headers (they hold the key).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import mimetypes
+import os
+import re
+import secrets
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+from .faults import FaultBook, FaultRule, FaultSpecError
+from .graphql_api import MoveGraphQL, RequestContext, root_field_names
+from .signing import DOWNLOAD_PREFIX, UPLOAD_PREFIX, UrlSigner
+from .store import Store
+
+GRAPHQL_PATH = "/ugc/graphql"
+FAULTS_PATH = "/_faults"
+UNAUTHORIZED = {"errors": [{"errorType": "UnauthorizedException",
+                            "message": "You are not authorized to make this call."}]}
+MAX_GRAPHQL_BODY = 10 * 1024 * 1024
+MAX_UPLOAD = 5 * 1024 ** 3  # one S3 PUT
+DRAIN_LIMIT = 256 * 1024 * 1024  # refused bodies up to this size are read so the client sees the answer
+CHUNK = 1024 * 1024
+HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$")
+FAULT_ERROR_TYPES = {429: "TooManyRequestsException", 500: "InternalFailure", 502: "BadGateway",
+                     503: "ServiceUnavailable", 504: "GatewayTimeout"}
+S3_CODES = {403: "AccessDenied", 404: "NoSuchKey", 429: "SlowDown", 500: "InternalError", 503: "SlowDown"}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class ServerParts:
+    store: Store
+    signer: UrlSigner
+    graphql: MoveGraphQL
+    faults: FaultBook
+    clients_by_key: dict[str, str]  # API key -> client id (in memory only)
+    fallback_base_url: str
+
+
+class MoveHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, host: str, port: int, parts: ServerParts | None = None):
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        super().__init__((host, port), MoveRequestHandler)
+        self.parts = parts
+
+
+class MoveRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "MoveLocalServer/1.0"
+    timeout = 120  # idle keep-alive connections give their thread back
+    server: MoveHTTPServer
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def log_message(self, format, *args):  # noqa: A002 - the default logs the full request line
+        pass
+
+    def send_response(self, code, message=None):
+        self._status = code
+        super().send_response(code, message)
+
+    def do_GET(self):
+        self._dispatch()
+
+    def do_HEAD(self):
+        self._dispatch()
+
+    def do_POST(self):
+        self._dispatch()
+
+    def do_PUT(self):
+        self._dispatch()
+
+    def do_DELETE(self):
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        started = time.monotonic()
+        self._status, self._note, self._headers_sent = None, "", False
+        split = urlsplit(self.path)
+        path = split.path
+        try:
+            self._route(path, {k: v[0] for k, v in parse_qs(split.query).items()})
+        except (ConnectionError, TimeoutError, socket.timeout):
+            self._note = " (connection lost)"
+            self.close_connection = True
+        except Exception:  # noqa: BLE001 - a bug must not kill the connection thread silently
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not self._headers_sent:
+                self._send_json(500, {"errors": [{"errorType": "InternalFailure",
+                                                  "message": "An internal error occurred in the local server."}]})
+        finally:
+            elapsed = (time.monotonic() - started) * 1000
+            shown = path.encode("ascii", "backslashreplace").decode()
+            log(f"{self.command} {shown} {self._status or '-'} {elapsed:.0f}ms{self._note}")
+
+    def _route(self, path: str, query: dict[str, str]) -> None:
+        method = self.command
+        if path == GRAPHQL_PATH:
+            if method == "POST":
+                return self._graphql()
+            return self._send_json(405, {"message": "POST GraphQL requests here."}, {"Allow": "POST"},
+                                   close=self._has_body())
+        if path.startswith(UPLOAD_PREFIX) and method == "PUT":
+            return self._upload(path, query)
+        if path.startswith(DOWNLOAD_PREFIX) and method in ("GET", "HEAD"):
+            return self._download(path, query)
+        if path == FAULTS_PATH and method in ("GET", "POST", "DELETE"):
+            return self._faults()
+        self._send_json(404, {"message": "Not found."}, close=self._has_body())
+
+    @property
+    def parts(self) -> ServerParts:
+        return self.server.parts
+
+    def _has_body(self) -> bool:
+        return bool(self.headers.get("Content-Length", "0") not in ("", "0") or self.headers.get("Transfer-Encoding"))
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None,
+              close: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if close:
+            self.send_header("Connection", "close")  # also sets close_connection
+        self.end_headers()
+        self._headers_sent = True
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _send_json(self, status: int, payload, headers: dict | None = None, close: bool = False) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers, close)
+
+    def _send_s3_error(self, status: int, code: str, message: str, close: bool = False) -> None:
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message>"
+                f"<RequestId>{secrets.token_hex(8)}</RequestId></Error>").encode()
+        self._send(status, body, "application/xml", close=close)
+
+    def _content_length(self) -> int | None:
+        """The declared body length, or None after answering 411 for chunked or missing lengths."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self._send_json(411, {"message": "Send a Content-Length; chunked bodies are not accepted."}, close=True)
+            return None
+        text = self.headers.get("Content-Length")
+        if text is None or not text.strip().isdigit():
+            self._send_json(411, {"message": "A Content-Length header is required."}, close=True)
+            return None
+        return int(text)
+
+    def _discard_body(self) -> bool:
+        """Read and drop a body we refuse, so that the client reads our answer; False = close instead."""
+        text = self.headers.get("Content-Length", "")
+        if not text.isdigit() or int(text) > DRAIN_LIMIT:
+            return False
+        left = int(text)
+        while left:
+            chunk = self.rfile.read(min(CHUNK, left))
+            if not chunk:
+                return False
+            left -= len(chunk)
+        return True
+
+    def _client_id(self) -> str | None:
+        given = self.headers.get("Authorization") or ""
+        found = None
+        for key, client_id in self.parts.clients_by_key.items():
+            if hmac.compare_digest(given.encode(), key.encode()):
+                found = client_id
+        return found
+
+    def _base_url(self) -> str:
+        host = self.headers.get("Host", "")
+        return f"http://{host}" if HOST_HEADER.match(host) else self.parts.fallback_base_url
+
+    def _is_loopback_caller(self) -> bool:
+        address = ipaddress.ip_address(self.client_address[0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return address.is_loopback
+
+    # -- GraphQL -------------------------------------------------------------------------------
+    def _graphql(self) -> None:
+        length = self._content_length()
+        if length is None:
+            return
+        if length > MAX_GRAPHQL_BODY:
+            return self._send_json(413, {"errors": [{"errorType": "BadRequestException",
+                                                     "message": "The request body is too large."}]}, close=True)
+        raw = self.rfile.read(length)
+        if len(raw) < length:
+            raise ConnectionError("request body cut short")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            body = None
+        document, errors, operations = None, None, None
+        if body is not None:
+            document, errors = self.parts.graphql.parse_request(body)
+            if document is not None:
+                operations = [body.get("operationName")] + root_field_names(document, body.get("operationName"))
+        latency, rule = self.parts.faults.take("graphql", operations)
+        if latency:
+            time.sleep(latency / 1000)
+        if rule is not None and rule.when == "before":
+            return self._graphql_fault(rule, None)
+        status, payload = self._graphql_answer(body, document, errors)
+        if rule is not None:
+            return self._graphql_fault(rule, json.dumps(payload).encode())
+        self._send_json(status, payload)
+
+    def _graphql_answer(self, body, document, errors) -> tuple[int, dict]:
+        client_id = self._client_id()
+        if client_id is None:
+            return 401, UNAUTHORIZED
+        if body is None:
+            return 400, {"errors": [{"errorType": "MalformedHttpRequestException",
+                                     "message": "The request body is not a JSON object."}]}
+        if errors:
+            return 200, {"data": None, "errors": errors}
+        return 200, self.parts.graphql.run(document, body, RequestContext(client_id, self._base_url()))
+
+    def _graphql_fault(self, rule: FaultRule, answer: bytes | None) -> None:
+        self._note = f" (fault {rule.id}, {rule.when})"
+        if rule.drop:
+            self.close_connection = True  # no answer at all: the client sees the connection end
+            self._status = "dropped"
+        elif rule.malformed:
+            text = answer if answer else b'{"data": {"'
+            self._send(200, text[:max(1, len(text) // 2)], "application/json")
+        else:
+            error_type = FAULT_ERROR_TYPES.get(rule.status, "InjectedFault")
+            self._send_json(rule.status, {"errors": [{"errorType": error_type,
+                                                      "message": f"Injected fault: HTTP {rule.status}."}]})
+
+    # -- presigned transfers -------------------------------------------------------------------
+    def _transfer_fault_answer(self, rule: FaultRule, upload: bool) -> None:
+        self._note = f" (fault {rule.id})"
+        close = upload and not self._discard_body()
+        if rule.expired:
+            self._send_s3_error(403, "AccessDenied", "Request has expired", close=close)
+        else:
+            self._send_s3_error(rule.status, S3_CODES.get(rule.status, "InjectedFault"),
+                                f"Injected fault: HTTP {rule.status}.", close=close)
+
+    def _refuse_signature(self, problem: str, upload: bool) -> None:
+        close = upload and not self._discard_body()
+        if problem == "expired":
+            self._send_s3_error(403, "AccessDenied", "Request has expired", close=close)
+        else:
+            self._send_s3_error(403, "SignatureDoesNotMatch",
+                                "The request signature we calculated does not match the signature you provided.",
+                                close=close)
+
+    def _upload(self, path: str, query: dict[str, str]) -> None:
+        latency, rule = self.parts.faults.take("upload")
+        if latency:
+            time.sleep(latency / 1000)
+        if rule is not None and rule.drop:
+            return self._drop_upload(rule)
+        if rule is not None and (rule.expired or rule.when == "before"):
+            return self._transfer_fault_answer(rule, upload=True)
+        problem = self.parts.signer.check("PUT", path, query)
+        if problem:
+            return self._refuse_signature(problem, upload=True)
+        row = self.parts.store.get_file_for_transfer(unquote(path[len(UPLOAD_PREFIX):]))
+        if row is None or row["kind"] != "upload":
+            return self._send_s3_error(404, "NoSuchKey", "The specified key does not exist.",
+                                       close=not self._discard_body())
+        length = self._content_length()
+        if length is None:
+            return
+        if length > MAX_UPLOAD:
+            return self._send_s3_error(400, "EntityTooLarge", "One PUT is limited to 5 GiB.", close=True)
+        target = Path(row["path"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+        digest, left = hashlib.md5(), length
+        try:
+            with open(partial, "wb") as out:
+                while left:
+                    chunk = self.rfile.read(min(CHUNK, left))
+                    if not chunk:
+                        raise ConnectionError("upload cut short")
+                    digest.update(chunk)
+                    out.write(chunk)
+                    left -= len(chunk)
+            os.replace(partial, target)
+        finally:
+            if partial.exists():
+                partial.unlink()
+        etag = f'"{digest.hexdigest()}"'
+        self.parts.store.mark_file_uploaded(row["id"], length, etag)
+        if rule is not None:  # a status fault "after": the data is stored, the answer says otherwise
+            return self._transfer_fault_answer(rule, upload=False)
+        self._send(200, b"", "application/xml", {"ETag": etag})
+
+    def _drop_upload(self, rule: FaultRule) -> None:
+        """Read part of the body, then close without an answer: a connection lost mid-upload."""
+        self._note, self._status = f" (fault {rule.id})", "dropped"
+        self.close_connection = True
+        text = self.headers.get("Content-Length", "")
+        half = int(text) // 2 if text.isdigit() else CHUNK
+        while half > 0:
+            chunk = self.rfile.read(min(CHUNK, half))
+            if not chunk:
+                break
+            half -= len(chunk)
+        # Closing with unread data makes the kernel reset the connection, as a real cut would.
+
+    def _download(self, path: str, query: dict[str, str]) -> None:
+        latency, rule = self.parts.faults.take("download")
+        if latency:
+            time.sleep(latency / 1000)
+        if rule is not None and not rule.drop:
+            return self._transfer_fault_answer(rule, upload=False)
+        problem = self.parts.signer.check("GET", path, query)
+        if problem:
+            return self._refuse_signature(problem, upload=False)
+        file_id = unquote(path[len(DOWNLOAD_PREFIX):].split("/", 1)[0])
+        row = self.parts.store.get_file_for_transfer(file_id)
+        target = Path(row["path"]) if row and row["has_data"] else None
+        if target is None or not target.is_file():
+            return self._send_s3_error(404, "NoSuchKey", "The specified key does not exist.")
+        size = target.stat().st_size
+        span = self._range(size)
+        if span == "unsatisfiable":
+            return self._send(416, b"", "application/xml", {"Content-Range": f"bytes */{size}"})
+        start, end = span if span else (0, size - 1)
+        self.send_response(206 if span else 200)
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(max(0, end - start + 1)))
+        self.send_header("Accept-Ranges", "bytes")
+        if row["etag"]:
+            self.send_header("ETag", row["etag"])
+        if span:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        self._headers_sent = True
+        if self.command == "HEAD":
+            return
+        left = end - start + 1
+        if rule is not None:  # drop: headers promise everything, half of it arrives, then the line goes dead
+            self._note, self.close_connection = f" (fault {rule.id}, dropped)", True
+            left //= 2
+        with open(target, "rb") as source:
+            source.seek(start)
+            while left > 0:
+                chunk = source.read(min(CHUNK, left))
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                left -= len(chunk)
+
+    def _range(self, size: int):
+        """(start, end) for a satisfiable single `Range: bytes=...`, "unsatisfiable", or None for the whole."""
+        header = self.headers.get("Range")
+        match = re.fullmatch(r"\s*bytes=(\d*)-(\d*)\s*", header or "")
+        if not match or not (match.group(1) or match.group(2)):
+            return None
+        first, last = match.groups()
+        if first:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+            if start >= size or (last and int(last) < start):
+                return "unsatisfiable"
+        else:
+            suffix = int(last)
+            if suffix == 0:
+                return "unsatisfiable"
+            start, end = max(0, size - suffix), size - 1
+        return start, end
+
+    # -- fault injection -----------------------------------------------------------------------
+    def _faults(self) -> None:
+        body = b""
+        if self._has_body():
+            length = self._content_length()
+            if length is None:
+                return
+            if length > 64 * 1024:
+                return self._send_json(413, {"error": "fault rules are small JSON objects"}, close=True)
+            body = self.rfile.read(length)
+        if not self._is_loopback_caller():
+            return self._send_json(403, {"error": "fault injection is only open to loopback callers"})
+        if self._client_id() is None:
+            return self._send_json(401, UNAUTHORIZED)
+        faults = self.parts.faults
+        if self.command == "GET":
+            return self._send_json(200, faults.snapshot())
+        if self.command == "DELETE":
+            faults.clear()
+            return self._send_json(200, {"cleared": True})
+        try:
+            rule = faults.add(json.loads(body or b"null"))
+        except ValueError as exc:  # FaultSpecError and bad JSON
+            message = str(exc) if isinstance(exc, FaultSpecError) else "the body must be JSON"
+            return self._send_json(400, {"error": message})
+        log(f"fault added: {json.dumps(rule)}")
+        self._send_json(201, rule)

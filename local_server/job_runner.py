@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Background work: jobs run FIFO through the processor; volumes are "calibrated" (quickly, not really).
+
+A job moves NOT_STARTED -> RUNNING (percentageComplete from the processor's progress) -> FINISHED
+with its output files registered, or FAILED with metadata.failureReason. A stop leaves a running job
+RUNNING in the database; the next start puts it back in the queue, so it is re-run, never lost.
+Volumes need no real calibration here: each goes RUNNING then FINISHED about half a second later.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from .faults import FaultBook
+from .output_types import OUTPUTS
+from .processor_registry import ProcessorSlot, ProcessorUnavailable
+from .processors.base import JobSpec, ProcessingFailed
+from .store import Store
+
+INTERNAL_FAILURE = "The local server could not process this job (internal error); see the server log."
+VOLUME_SECONDS = 0.5
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class JobInterrupted(Exception):
+    """Raised from the progress callback when the server stops: the job stays RUNNING and resumes later."""
+
+
+def _md5_etag(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return f'"{digest.hexdigest()}"'
+
+
+class JobRunner:
+    def __init__(self, store: Store, processor: ProcessorSlot, faults: FaultBook, outputs_root: Path,
+                 workers: int = 1):
+        self.store = store
+        self.processor = processor
+        self.faults = faults
+        self.outputs_root = outputs_root
+        self.workers = workers
+        self._stopping = threading.Event()
+        self._wake = threading.Condition()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for i in range(self.workers):
+            self._threads.append(threading.Thread(target=self._work, name=f"job-worker-{i + 1}", daemon=True))
+        self._threads.append(threading.Thread(target=self._calibrate_volumes, name="volume-worker", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Ask workers to stop; True if all ended within the timeout."""
+        self._stopping.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(t.is_alive() for t in self._threads)
+
+    def _sleep(self, seconds: float) -> None:
+        with self._wake:
+            if not self._stopping.is_set():
+                self._wake.wait(seconds)
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            job = self.store.claim_next_job()
+            if job is None:
+                self._sleep(1.0)
+                continue
+            try:
+                self._run(job)
+            except Exception:  # noqa: BLE001 - keep the worker alive whatever one job does
+                traceback.print_exc(file=sys.stderr)
+
+    def _run(self, job: dict) -> None:
+        started = time.monotonic()
+        log(f"job {job['id']} RUNNING (attempt {job['attempts']})")
+        reason = self.faults.take_job_failure()
+        if reason is not None:
+            self.store.fail_job(job, reason)
+            log(f"job {job['id']} FAILED (injected): {reason}")
+            return
+        take = self.store.get_take(job["client_id"], job["take_id"])
+        source = json.loads(take["sources"])[0]  # multicam jobs are processed from the first camera
+        video = self.store.get_file(job["client_id"], source["fileId"])
+        out_dir = self.outputs_root / job["id"]
+        if out_dir.exists():
+            shutil.rmtree(out_dir)  # a resumed job starts clean
+        out_dir.mkdir(parents=True)
+        clip = json.loads(job["clip_window"]) if job["clip_window"] else None
+        spec = JobSpec(
+            job_id=job["id"], video_path=Path(video["path"]), outputs=json.loads(job["outputs_requested"]),
+            clip_window=(clip["startTime"], clip["endTime"]) if clip else None,
+            options=json.loads(job["options"]), number_of_actors=job["number_of_actors"],
+        )
+        try:
+            result = self.processor.get().process(spec, out_dir, self._progress_callback(job["id"]))
+            outputs = self._collect_outputs(spec, result.files, out_dir)
+        except Exception as exc:  # noqa: BLE001 - every failure must end as a readable job state
+            if self._stopping.is_set():
+                log(f"job {job['id']} interrupted by the stop; it resumes at the next start")
+                return
+            if isinstance(exc, ProcessingFailed):
+                reason = str(exc) or "Processing failed."
+            elif isinstance(exc, ProcessorUnavailable):
+                log(str(exc))
+                reason = f"The local server's processor {self.processor.name!r} is not available; see the server log."
+            else:
+                traceback.print_exc(file=sys.stderr)
+                reason = INTERNAL_FAILURE
+            self.store.fail_job(job, reason)
+            log(f"job {job['id']} FAILED after {time.monotonic() - started:.1f}s: {reason}")
+            return
+        self.store.finish_job(job, outputs, result.metadata or {})
+        log(f"job {job['id']} FINISHED in {time.monotonic() - started:.1f}s ({len(outputs)} outputs)")
+
+    def _progress_callback(self, job_id: str):
+        last = [0]
+
+        def progress(percentage: int) -> None:
+            if self._stopping.is_set():
+                raise JobInterrupted("the local server is stopping")
+            value = max(last[0], min(99, int(percentage)))  # 100 only once the outputs are registered
+            if value != last[0]:
+                last[0] = value
+                self.store.set_job_percentage(job_id, value)
+
+        return progress
+
+    @staticmethod
+    def _collect_outputs(spec: JobSpec, files: dict[str, Path], out_dir: Path) -> list[tuple]:
+        """(key, format, type, path, size, etag) for each requested output; a missing one fails the job."""
+        rows = []
+        root = out_dir.resolve()
+        for output_type in spec.outputs:
+            path = files.get(output_type)
+            if path is None:
+                raise ProcessingFailed(f"The processor wrote no {output_type} output.")
+            path = Path(path).resolve()
+            if not path.is_file() or not path.is_relative_to(root):
+                raise RuntimeError(f"processor output {output_type} is not a file under {root}: {path}")
+            key, file_type = OUTPUTS[output_type]
+            rows.append((key, key, file_type, str(path), path.stat().st_size, _md5_etag(path)))
+        return rows
+
+    # -- volumes -------------------------------------------------------------------------------
+    def _calibrate_volumes(self) -> None:
+        began: dict[str, float] = {}
+        while not self._stopping.is_set():
+            for volume in self.store.unfinished_volumes():
+                if volume["state"] == "NOT_STARTED" or volume["id"] not in began:
+                    self.store.set_volume_state(volume["id"], "RUNNING", 50)
+                    began[volume["id"]] = time.monotonic()
+                elif time.monotonic() - began[volume["id"]] >= VOLUME_SECONDS:
+                    self.store.set_volume_state(volume["id"], "FINISHED", 100)
+                    began.pop(volume["id"], None)
+            self._sleep(0.2)
