@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""client.jobs: create, get, list, wait for and download Move jobs.
+
+A job is never started twice: creation carries a clientRequestId in the job's metadata, and after
+an answer that was lost the client looks for that id with listJobs(takeId) before creating again.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+from . import retry, transfers
+from .errors import MoveError, OutputMissing, WaitTimeout
+from .filenames import output_filename
+from .metadata import find_by_request_id, with_request_id
+from .models import Job, Page
+from .paging import raw_items, raw_pages
+from .sources import clip_window_input, options_input, outputs_input
+
+LOOKUP_ITEMS = 200  # jobs of one take searched (newest first) for a job whose answer was lost
+
+
+def _job_id(job) -> str:
+    return job.id if isinstance(job, Job) else str(job)
+
+
+class Jobs:
+    def __init__(self, client):
+        self._client = client
+
+    def _create(self, operation: str, variables: dict, cancel) -> Job:
+        variables["metadata"], request_id = with_request_id(variables.get("metadata"))
+        field = operation[0].lower() + operation[1:]
+        take_id = variables["takeId"]
+
+        def recover():
+            recent = raw_items(self._client.transport, "ListJobs", "listJobs",
+                               {"takeId": take_id, "first": 50, "sortDirection": "DESC"}, cancel,
+                               limit=LOOKUP_ITEMS)
+            found = find_by_request_id(recent, request_id)
+            return {field: found} if found else None
+
+        data = self._client.transport.execute(operation, variables, kind=retry.MUTATION,
+                                              recover=recover, cancel=cancel)
+        return Job.from_api(data[field])
+
+    def create_singlecam(self, take_id: str, *, options: dict | None = None, clip_window=None,
+                         outputs=None, name: str | None = None, metadata=None,
+                         cancel: threading.Event | None = None) -> Job:
+        """createSingleCamJob. options: mocapModel (S1/S2), trackFingers, trackBall, floorPlane
+        (camelCase or snake_case); clip_window: (start, end) seconds; outputs: OutputType names,
+        none meaning Move's defaults."""
+        return self._create("CreateSingleCamJob", {
+            "takeId": take_id, "options": options_input(options), "outputs": outputs_input(outputs),
+            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel)
+
+    def create_multicam(self, take_id: str, *, number_of_actors: int = 1, rig: str | None = None,
+                        options: dict | None = None, clip_window=None, outputs=None,
+                        name: str | None = None, metadata=None,
+                        cancel: threading.Event | None = None) -> Job:
+        """createMultiCamJob on a multicam take (rig: see list_rigs(); Move's default is move_mo)."""
+        if int(number_of_actors) < 1:
+            raise ValueError("number_of_actors must be at least 1")
+        return self._create("CreateMultiCamJob", {
+            "takeId": take_id, "numberOfActors": int(number_of_actors), "rig": rig,
+            "options": options_input(options), "outputs": outputs_input(outputs),
+            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel)
+
+    def retrieve(self, id, *, cancel: threading.Event | None = None) -> Job:
+        data = self._client.transport.execute("GetJob", {"jobId": _job_id(id)}, cancel=cancel)
+        return Job.from_api(data["getJob"])
+
+    def pages(self, take_id: str | None = None, *, first: int | None = 50, sort_direction: str = "DESC",
+              cancel: threading.Event | None = None) -> Iterator[Page[Job]]:
+        for page in raw_pages(self._client.transport, "ListJobs", "listJobs",
+                              {"takeId": take_id, "first": first, "sortDirection": sort_direction}, cancel):
+            yield Page([Job.from_api(i) for i in page.items], page.after)
+
+    def list(self, take_id: str | None = None, *, first: int | None = 50, sort_direction: str = "DESC",
+             limit: int | None = None, cancel: threading.Event | None = None) -> list[Job]:
+        """All jobs (of one take when take_id is given), newest first by default, across pages."""
+        return [Job.from_api(i) for i in raw_items(
+            self._client.transport, "ListJobs", "listJobs",
+            {"takeId": take_id, "first": first, "sortDirection": sort_direction}, cancel, limit=limit)]
+
+    def list_rigs(self, *, cancel: threading.Event | None = None) -> list[str]:
+        data = self._client.transport.execute("ListRigs", {}, cancel=cancel)
+        return [r["name"] for r in (data.get("listRigs") or {}).get("items") or [] if r]
+
+    def wait(self, id, *, interval: float = 15.0, timeout: float | None = None,
+             on_update: Callable[[Job], None] | None = None,
+             cancel: threading.Event | None = None) -> Job:
+        """Poll getJob every `interval` s until FAILED, or FINISHED with every output URL set.
+        Returns the Job (check .is_failed / .failure_reason); WaitTimeout after `timeout` s."""
+        job_id = _job_id(id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            job = self.retrieve(job_id, cancel=cancel)
+            if on_update is not None:
+                on_update(job)
+            if job.is_failed or job.outputs_ready():
+                return job
+            pause = interval
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise WaitTimeout(f"Job {job_id} was still {job.state or 'pending'} after {timeout:g} s. "
+                                      "It keeps running on Move; check it again later.")
+                pause = min(interval, left)
+            retry.sleep(pause, cancel)
+
+    def download(self, job, name: str, dest_dir, *, progress: transfers.Progress | None = None,
+                 cancel: threading.Event | None = None) -> Path:
+        """Download the output whose key or format is `name` (e.g. "fbx") into dest_dir and return
+        its path. The file name is made safe here; the transfer goes through `<name>.part`."""
+        if not isinstance(job, Job):
+            job = self.retrieve(job, cancel=cancel)
+        output = job.output(name)
+        if output is None or not output.file.presigned_url:
+            job = self.retrieve(job.id, cancel=cancel)  # outputs may have been filled in since
+            output = job.output(name)
+        if output is None:
+            names = ", ".join(o.name for o in job.outputs) or "none yet"
+            raise OutputMissing(f"Job {job.id} has no {name!r} output (it has: {names}).")
+        dest_dir = Path(dest_dir).expanduser()
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        target = dest_dir / output_filename(job.id, job.name, output.name, output.file.type)
+        if target.resolve().parent != dest_dir.resolve():  # belt and braces after sanitising
+            raise MoveError(f"Refused to write outside {dest_dir}.")
+        job_id, wanted = job.id, output.key or output.format or name
+
+        def fresh_url() -> str:
+            fresh = self.retrieve(job_id, cancel=cancel).output(wanted)
+            if fresh is None or not fresh.file.presigned_url:
+                raise MoveError(f"Move gave no new download link for the {wanted!r} output of job {job_id}.")
+            return fresh.file.presigned_url
+
+        url = output.file.presigned_url or fresh_url()
+        transport = self._client.transport
+        return transfers.download_file(url, target, refresh_url=fresh_url, session=transport.session,
+                                       policy=transport.policy, progress=progress, cancel=cancel,
+                                       timeout=self._client.transfer_timeout)
+
+    def download_all(self, job, dest_dir, *, progress: Callable[[str, int, int], None] | None = None,
+                     cancel: threading.Event | None = None) -> dict[str, Path]:
+        """Download every output of a finished job; returns {output name: path}."""
+        if not isinstance(job, Job):
+            job = self.retrieve(job, cancel=cancel)
+        paths = {}
+        for output in job.outputs:
+            report = (lambda done, total, n=output.name: progress(n, done, total)) if progress else None
+            paths[output.name] = self.download(job, output.key or output.format, dest_dir,
+                                               progress=report, cancel=cancel)
+        return paths

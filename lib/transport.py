@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""One GraphQL request to Move: timeouts, the Authorization header, error mapping and the retry rule."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from . import documents, retry
+from .errors import (AuthError, Cancelled, GraphQLError, MoveError, NetworkError, NotFound, RateLimited,
+                     ServerError)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for every request
+USER_AGENT = "move-ai-blender/1 (+requests)"
+
+_NOT_FOUND_TYPES = {"MoveNotFoundError", "NotFound", "NotFoundError", "ResourceNotFound"}
+_AUTH_TYPES = {"UnauthorizedException", "UnauthorizedError", "AccessDeniedException"}
+
+
+class _Failure(Exception):
+    """An attempt that failed, with the error a user would see and whether the request ran."""
+
+    def __init__(self, error: MoveError, outcome: str, retry_after: float | None = None):
+        super().__init__(error.message)
+        self.error, self.outcome, self.retry_after = error, outcome, retry_after
+
+
+def describe_url(url: str) -> str:
+    """scheme://host/path of a URL, without query (presigned signatures) or credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def network_reason(exc: BaseException) -> str:
+    """A short, key-free description of a requests exception."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "the connection timed out"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "the answer timed out"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "the secure connection failed (certificate or TLS problem)"
+    if retry.outcome_of_exception(exc) == retry.REFUSED:
+        return "the connection could not be made"
+    return "the connection broke"
+
+
+class Transport:
+    """Sends GraphQL operations to one endpoint with one key. Thread-safe: one session per thread."""
+
+    def __init__(self, api_key: str, endpoint: str, *, timeout=DEFAULT_TIMEOUT,
+                 policy: retry.RetryPolicy | None = None):
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.policy = policy or retry.RetryPolicy()
+        self.__key = api_key  # name-mangled and never echoed: see scrub()
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"Transport(endpoint={self.endpoint!r})"
+
+    @property
+    def session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.headers["User-Agent"] = USER_AGENT
+        return session
+
+    def scrub(self, text: str) -> str:
+        """Text with the API key blanked out, should a server ever echo it back."""
+        return text.replace(self.__key, "[API key]") if self.__key else text
+
+    # -- one attempt -------------------------------------------------------------------------
+
+    def _attempt(self, operation: str, query: str, variables: dict) -> dict:
+        where = describe_url(self.endpoint)
+        try:
+            response = self.session.post(
+                self.endpoint,
+                json={"query": query, "variables": variables, "operationName": operation},
+                headers={"Authorization": self.__key, "Content-Type": "application/json"},
+                timeout=self.timeout,
+            )
+        except requests.exceptions.RequestException as exc:
+            raise _Failure(NetworkError(
+                f"Could not reach Move at {where} for {operation}: {network_reason(exc)}. Check the "
+                "internet connection and the endpoint in the add-on preferences, then try again.",
+                operation=operation), retry.outcome_of_exception(exc)) from None
+
+        status = response.status_code
+        retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
+        if status in (401, 403):
+            raise _Failure(AuthError(
+                f"Move refused the API key (HTTP {status}) for {operation}. Check the API key in the "
+                "add-on preferences.", status=status, operation=operation), retry.FINAL)
+        if status == 429:
+            raise _Failure(RateLimited(
+                f"Move is receiving too many requests (HTTP 429) and refused {operation}. Wait a "
+                "minute and try again.", retry_after=retry_after, status=status, operation=operation),
+                retry.REFUSED, retry_after)
+        if status >= 500:
+            raise _Failure(ServerError(
+                f"Move's server failed (HTTP {status}) on {operation}. Try again in a few minutes.",
+                status=status, operation=operation), retry.outcome_of_status(status), retry_after)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+            if status >= 400:
+                raise _Failure(ServerError(
+                    f"Move answered HTTP {status} to {operation}. Check the endpoint in the add-on "
+                    "preferences.", status=status, operation=operation), retry.FINAL)
+            # A cut or garbled answer: the operation may have run.
+            raise _Failure(ServerError(
+                f"Move sent an answer to {operation} that could not be read. Try again.",
+                status=status, operation=operation), retry.UNKNOWN)
+        errors = body.get("errors") or []
+        if errors:
+            raise _Failure(self._graphql_error(operation, errors, variables, status), retry.FINAL)
+        if status >= 400 or not isinstance(body.get("data"), dict):
+            raise _Failure(ServerError(
+                f"Move answered HTTP {status} to {operation} without data. Try again.",
+                status=status, operation=operation), retry.UNKNOWN if status < 400 else retry.FINAL)
+        return body["data"]
+
+    def _graphql_error(self, operation: str, errors: list, variables: dict, status: int) -> MoveError:
+        first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
+        error_type = first.get("errorType") or (first.get("extensions") or {}).get("errorType")
+        server_message = self.scrub(str(first.get("message") or "no message"))
+        path = first.get("path")
+        if error_type in _NOT_FOUND_TYPES:
+            ids = ", ".join(str(v) for k, v in sorted(variables.items())
+                            if isinstance(v, str) and (k == "id" or k.endswith("Id")))
+            what = f" ({ids})" if ids else ""
+            return NotFound(f"Move has no such item{what} for this API key ({operation}: "
+                            f"{server_message}).", operation=operation, status=status)
+        if error_type in _AUTH_TYPES:
+            return AuthError(f"Move refused the API key for {operation}: {server_message} Check the "
+                             "API key in the add-on preferences.", operation=operation, status=status)
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return GraphQLError(f"Move refused {operation}: {server_message}{more}",
+                            server_message=server_message, error_type=error_type, path=path,
+                            operation=operation, status=status)
+
+    # -- the retry loop ----------------------------------------------------------------------
+
+    def execute(self, operation: str, variables: dict | None = None, *, kind: str = retry.QUERY,
+                recover: Callable[[], dict | None] | None = None, cancel: threading.Event | None = None,
+                policy: retry.RetryPolicy | None = None) -> dict:
+        """Run the named document and return its `data`, retrying as the rule in retry.py allows.
+
+        `recover` is for mutations that must not run twice: after an outcome-unknown failure it is
+        called to look for what the first attempt may have made; it returns the `data` the mutation
+        would have returned, or None to send the mutation again.
+        """
+        policy = policy or self.policy
+        query = documents.load(operation)
+        variables = {k: v for k, v in (variables or {}).items() if v is not None}
+        attempt = 0
+        while True:
+            retry.check_cancel(cancel)
+            attempt += 1
+            try:
+                return self._attempt(operation, query, variables)
+            except _Failure as failure:
+                error, outcome = failure.error, failure.outcome
+                error.message = self.scrub(error.message)
+                error.args = (error.message,)
+                repeat = retry.may_repeat(kind, outcome)
+                if not repeat and outcome == retry.UNKNOWN and recover is not None:
+                    repeat = True  # look before sending again, below
+                if not repeat or attempt >= policy.attempts:
+                    if attempt > 1:
+                        error.message += f" (tried {attempt} times)"
+                        error.args = (error.message,)
+                    raise error from None
+                delay = policy.delay(attempt, failure.retry_after)
+                log.info("%s failed (%s); retry %d of %d in %.2fs", operation,
+                         type(error).__name__, attempt, policy.attempts - 1, delay)
+                retry.sleep(delay, cancel)
+                if outcome == retry.UNKNOWN and not retry.may_repeat(kind, outcome):
+                    found = self._recover(operation, recover, cancel)
+                    if found is not None:
+                        log.info("%s had run before its answer was lost; using its result", operation)
+                        return found
+
+    def _recover(self, operation, recover, cancel) -> dict | None:
+        retry.check_cancel(cancel)
+        try:
+            return recover()
+        except Cancelled:
+            raise
+        except MoveError as exc:
+            # Without knowing whether the first attempt ran, sending it again could duplicate it.
+            raise type(exc)(f"{operation} may or may not have run, and looking it up failed: "
+                            f"{exc.message}", operation=operation) from None
