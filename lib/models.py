@@ -177,8 +177,9 @@ class Job:
         return next((o for o in self.outputs if o.matches(name)), None)
 
     def outputs_ready(self) -> bool:
-        """FINISHED and every output has its download URL (right after FINISHED some may be null)."""
-        return self.is_finished and all(o.file.presigned_url for o in self.outputs)
+        """FINISHED and every output has its download URL (right after FINISHED some may be null,
+        or the list may still be empty: a finished job always has outputs, defaults at least)."""
+        return self.is_finished and bool(self.outputs) and all(o.file.presigned_url for o in self.outputs)
 
 
 @dataclass
