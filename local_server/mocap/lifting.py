@@ -1,0 +1,160 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""From MediaPipe's 2D landmarks to 3D joints with one fixed set of bone lengths and a pinhole camera.
+
+MediaPipe's 2D points are good (a few pixels) while its world landmarks flatten depth, so limbs
+bending toward the camera lose 15-25 degrees. Here every joint lies exactly on the camera ray
+through its 2D point; walking the skeleton from the hips, a child's depth is the one that makes
+the bone its fixed length (|d r - X_parent| = L, a quadratic), and only the choice between the
+two roots (nearer or farther than the parent) is taken from MediaPipe's world z.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import pose_tracking as P
+from .smoothing import fill_gaps, gaussian_smooth, sigma_for
+
+# Virtual joints appended after MediaPipe's 33.
+HIP_C, SHOULDER_C, EAR_C = 33, 34, 35
+N_JOINTS = 36
+_MIDPOINTS = {HIP_C: (P.L_HIP, P.R_HIP), SHOULDER_C: (P.L_SHOULDER, P.R_SHOULDER), EAR_C: (P.L_EAR, P.R_EAR)}
+
+#: (parent, child) in walking order from the hip centre.
+TREE = [
+    (HIP_C, P.L_HIP), (HIP_C, P.R_HIP),
+    (P.L_HIP, P.L_KNEE), (P.L_KNEE, P.L_ANKLE), (P.L_ANKLE, P.L_HEEL), (P.L_ANKLE, P.L_FOOT),
+    (P.R_HIP, P.R_KNEE), (P.R_KNEE, P.R_ANKLE), (P.R_ANKLE, P.R_HEEL), (P.R_ANKLE, P.R_FOOT),
+    (HIP_C, SHOULDER_C), (SHOULDER_C, P.L_SHOULDER), (SHOULDER_C, P.R_SHOULDER),
+    (P.L_SHOULDER, P.L_ELBOW), (P.L_ELBOW, P.L_WRIST), (P.L_WRIST, P.L_INDEX), (P.L_WRIST, P.L_PINKY),
+    (P.R_SHOULDER, P.R_ELBOW), (P.R_ELBOW, P.R_WRIST), (P.R_WRIST, P.R_INDEX), (P.R_WRIST, P.R_PINKY),
+    (SHOULDER_C, EAR_C), (EAR_C, P.L_EAR), (EAR_C, P.R_EAR), (EAR_C, P.NOSE),
+]
+
+
+def _mirror_joint(j: int) -> int:
+    pairs = {P.L_HIP: P.R_HIP, P.L_KNEE: P.R_KNEE, P.L_ANKLE: P.R_ANKLE, P.L_HEEL: P.R_HEEL, P.L_FOOT: P.R_FOOT,
+             P.L_SHOULDER: P.R_SHOULDER, P.L_ELBOW: P.R_ELBOW, P.L_WRIST: P.R_WRIST, P.L_INDEX: P.R_INDEX,
+             P.L_PINKY: P.R_PINKY, P.L_EAR: P.R_EAR}
+    pairs.update({v: k for k, v in pairs.items()})
+    return pairs.get(j, j)
+
+
+@dataclass
+class Camera:
+    focal: float  # pixels
+    cx: float
+    cy: float
+
+    @classmethod
+    def default(cls, width: int, height: int, diagonal_fov_deg: float = 60.0) -> "Camera":
+        """Without calibration: a 60 degree diagonal field of view, between phone (~75) and tele lenses."""
+        diag = float(np.hypot(width, height))
+        return cls(diag / 2 / np.tan(np.radians(diagonal_fov_deg) / 2), width / 2, height / 2)
+
+    def rays(self, xy: np.ndarray) -> np.ndarray:
+        """Camera rays (x/z, y/z, 1) through pixels (..., 2)."""
+        out = np.ones(xy.shape[:-1] + (3,))
+        out[..., 0] = (xy[..., 0] - self.cx) / self.focal
+        out[..., 1] = (xy[..., 1] - self.cy) / self.focal
+        return out
+
+
+@dataclass
+class Lifted:
+    joints: np.ndarray  # (F, 36, 3) camera coordinates, metres (x right, y down, z away from the camera)
+    bone_lengths: dict  # (parent, child) -> metres, one value for the whole take
+    camera: Camera
+
+
+def _with_midpoints(x: np.ndarray) -> np.ndarray:
+    out = np.concatenate([x, np.zeros(x.shape[:1] + (3,) + x.shape[2:])], axis=1)
+    for m, (a, b) in _MIDPOINTS.items():
+        out[:, m] = (x[:, a] + x[:, b]) / 2
+    return out
+
+
+def root_translation(xy: np.ndarray, world: np.ndarray, camera: Camera, joints=None) -> np.ndarray:
+    """Per frame, the translation t putting MediaPipe's hip-centred world skeleton where it projects
+    onto the 2D points (linear least squares: f(Px+tx) = u'(Pz+tz), same for y). (F, 3)."""
+    joints = joints or [P.L_SHOULDER, P.R_SHOULDER, P.L_HIP, P.R_HIP, P.L_KNEE, P.R_KNEE, P.L_ANKLE, P.R_ANKLE,
+                        P.L_ELBOW, P.R_ELBOW]
+    u = xy[:, joints, 0] - camera.cx
+    v = xy[:, joints, 1] - camera.cy
+    Pw = world[:, joints]
+    f = camera.focal
+    n = len(joints)
+    F = xy.shape[0]
+    A = np.zeros((F, 2 * n, 3))
+    b = np.zeros((F, 2 * n))
+    A[:, :n, 0] = f
+    A[:, :n, 2] = -u
+    b[:, :n] = u * Pw[..., 2] - f * Pw[..., 0]
+    A[:, n:, 1] = f
+    A[:, n:, 2] = -v
+    b[:, n:] = v * Pw[..., 2] - f * Pw[..., 1]
+    AtA = np.einsum("fki,fkj->fij", A, A)
+    Atb = np.einsum("fki,fk->fi", A, b)
+    return np.linalg.solve(AtA, Atb)
+
+
+def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float = 0.03,
+         seen_pct: float = 90, world_weight: float = 0.8,
+         trust_from_deg: float = 15.0, trust_full_deg: float = 25.0) -> Lifted:
+    """3D joints for every frame of the track (gaps filled by interpolation)."""
+    camera = camera or Camera.default(track.width, track.height)
+    sigma = sigma_for(track.fps, smooth_seconds)
+    xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
+    world = _with_midpoints(gaussian_smooth(fill_gaps(track.world), sigma))
+    t = root_translation(xy, world, camera)
+    # Depth of the hips varies slowly; a wider filter keeps per-frame fitting noise out of the scale.
+    root_depth = gaussian_smooth(t[:, 2] + world[:, HIP_C, 2], max(sigma, sigma_for(track.fps, 0.15)))
+    rays = camera.rays(xy)
+
+    # Bone lengths, in the scale the hips' depth sets: a bone is never shorter than it looks, and
+    # looks its full length when it lies across the view, so a high percentile of its apparent
+    # length is the estimate. MediaPipe's world lengths (times one common factor) cover the bones
+    # that never lie across the view.
+    seen, mp = {}, {}
+    for a, c in TREE:
+        seen[(a, c)] = np.percentile(np.linalg.norm(rays[:, c, :2] - rays[:, a, :2], axis=-1) * root_depth, seen_pct)
+        mp[(a, c)] = np.percentile(np.linalg.norm(world[:, c] - world[:, a], axis=-1), 60)
+    factor = np.median([seen[b] / mp[b] for b in TREE])
+    lengths = {b: max(seen[b], factor * mp[b] * world_weight) for b in TREE}
+    for a, c in TREE:  # one length for the left and the right bone
+        m = (_mirror_joint(a), _mirror_joint(c))
+        if m != (a, c) and m in lengths:
+            lengths[(a, c)] = lengths[m] = (lengths[(a, c)] + lengths[m]) / 2
+
+    F = xy.shape[0]
+    joints = np.zeros((F, N_JOINTS, 3))
+    joints[:, HIP_C] = rays[:, HIP_C] * root_depth[:, None]
+    for a, c in TREE:
+        parent = joints[:, a]
+        r = rays[:, c]
+        qa = np.einsum("fi,fi->f", r, r)
+        qb = -2 * np.einsum("fi,fi->f", r, parent)
+        qc = np.einsum("fi,fi->f", parent, parent) - lengths[(a, c)] ** 2
+        disc = qb * qb - 4 * qa * qc
+        root = np.sqrt(np.maximum(disc, 0.0))
+        mp_dz = factor * (world[:, c, 2] - world[:, a, 2])
+        farther = mp_dz > 0
+        lifted_dz = (-qb + np.where(farther, root, -root)) / (2 * qa) - parent[:, 2]
+        # Near the image plane the lifted depth swings wildly with pixel noise (d dz/dl -> inf),
+        # while MediaPipe's own depth is good there and only flattens bones that point at the
+        # camera; so trust MediaPipe for bones lying across the view and the lift for the others.
+        across = np.linalg.norm(r[:, :2] * parent[:, 2:3] - parent[:, :2], axis=-1) / lengths[(a, c)]
+        tilt = np.degrees(np.arccos(np.clip(across, 0.0, 1.0)))
+        trust = np.clip((tilt - trust_from_deg) / (trust_full_deg - trust_from_deg), 0.0, 1.0)
+        depth = parent[:, 2] + trust * lifted_dz + (1 - trust) * mp_dz
+        joints[:, c] = r * depth[:, None]
+    joints = gaussian_smooth(joints, sigma)
+    return Lifted(joints=joints, bone_lengths=lengths, camera=camera)
+
+
+def joint_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Angle at b (degrees) between b->a and b->c, per row."""
+    u, v = a - b, c - b
+    cos = np.einsum("...i,...i->...", u, v) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1) + 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))

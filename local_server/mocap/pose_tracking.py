@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""MediaPipe Pose (and Hands) over the frames of a clip window, following one person.
+
+Uses the legacy `mediapipe.solutions` API with model_complexity=1 only: those models ship in the
+mediapipe 0.10.14 wheel, so nothing is downloaded at run time. With several people in view the
+largest one at the start is chosen and then tracked inside a crop around it, so MediaPipe's own
+re-detection cannot jump to somebody else.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+# MediaPipe Pose landmark indices used across the package.
+NOSE, L_EAR, R_EAR = 0, 7, 8
+L_SHOULDER, R_SHOULDER, L_ELBOW, R_ELBOW, L_WRIST, R_WRIST = 11, 12, 13, 14, 15, 16
+L_PINKY, R_PINKY, L_INDEX, R_INDEX, L_THUMB, R_THUMB = 17, 18, 19, 20, 21, 22
+L_HIP, R_HIP, L_KNEE, R_KNEE, L_ANKLE, R_ANKLE = 23, 24, 25, 26, 27, 28
+L_HEEL, R_HEEL, L_FOOT, R_FOOT = 29, 30, 31, 32
+N_LANDMARKS = 33
+N_HAND = 21
+
+#: MediaPipe's skeleton edges (for drawing overlays).
+POSE_EDGES = [
+    (L_SHOULDER, R_SHOULDER), (L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST), (R_SHOULDER, R_ELBOW),
+    (R_ELBOW, R_WRIST), (L_SHOULDER, L_HIP), (R_SHOULDER, R_HIP), (L_HIP, R_HIP), (L_HIP, L_KNEE),
+    (L_KNEE, L_ANKLE), (R_HIP, R_KNEE), (R_KNEE, R_ANKLE), (L_ANKLE, L_HEEL), (L_HEEL, L_FOOT),
+    (L_ANKLE, L_FOOT), (R_ANKLE, R_HEEL), (R_HEEL, R_FOOT), (R_ANKLE, R_FOOT),
+]
+
+
+class NoPersonFound(Exception):
+    """MediaPipe found nobody in the clip window."""
+
+
+@dataclass
+class PoseTrack:
+    """What MediaPipe saw, one row per frame of the clip window; NaN where the person was not found."""
+    fps: float
+    width: int  # source frame size in pixels
+    height: int
+    start_frame: int  # index in the video of row 0
+    image_xy: np.ndarray  # (F, 33, 2) pixels of the source frame
+    visibility: np.ndarray  # (F, 33)
+    world: np.ndarray  # (F, 33, 3) MediaPipe world landmarks: metres, hip-centred, camera axes (x right, y down, z away)
+    hands_world: np.ndarray | None = None  # (F, 2, 21, 3) left, right; NaN where not seen
+    hands_xy: np.ndarray | None = None  # (F, 2, 21, 2) pixels
+    people_at_start: int = 1
+    seconds: float = 0.0  # wall time spent in decoding + MediaPipe
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def frame_count(self) -> int:
+        return int(self.image_xy.shape[0])
+
+    @property
+    def found(self) -> np.ndarray:
+        return np.isfinite(self.image_xy[:, 0, 0])
+
+
+def clip_frame_range(frame_count: int, fps: float, clip_window: tuple[float, float] | None) -> tuple[int, int]:
+    """Video frames round(start*fps) .. round(end*fps) (end excluded), clamped to the video."""
+    if clip_window is None:
+        return 0, frame_count
+    start, end = clip_window
+    first = max(0, int(round(start * fps)))
+    stop = min(frame_count, int(round(end * fps))) if end and end > 0 else frame_count
+    return first, max(first, stop)
+
+
+def _landmark_array(landmarks, w: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    pts = np.array([(lm.x * w, lm.y * h, getattr(lm, "visibility", 1.0)) for lm in landmarks.landmark])
+    return pts[:, :2], pts[:, 2]
+
+
+def _bbox(xy: np.ndarray) -> tuple[float, float, float, float]:
+    return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())
+
+
+def _area(box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def find_people(rgb: np.ndarray, max_people: int = 4) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes (pixels) of the people in one image: detect, paint the person out, repeat."""
+    import mediapipe as mp
+
+    image = rgb.copy()
+    h, w = image.shape[:2]
+    boxes = []
+    fill = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
+    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
+        for _ in range(max_people):
+            result = pose.process(image)
+            if result.pose_landmarks is None:
+                break
+            xy, vis = _landmark_array(result.pose_landmarks, w, h)
+            box = _bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy)
+            boxes.append(box)
+            pad_x, pad_y = 0.1 * (box[2] - box[0]) + 4, 0.1 * (box[3] - box[1]) + 4
+            x0, y0 = int(max(0, box[0] - pad_x)), int(max(0, box[1] - pad_y))
+            x1, y1 = int(min(w, box[2] + pad_x)), int(min(h, box[3] + pad_y))
+            if x1 <= x0 or y1 <= y0:
+                break
+            image[y0:y1, x0:x1] = fill
+    return boxes
+
+
+class _Crop:
+    """A square-ish window around the tracked person that moves only when the person nears its edge,
+    because MediaPipe's tracker carries its region of interest over from the previous frame."""
+
+    def __init__(self, w: int, h: int):
+        self.w, self.h = w, h
+        self.box = (0, 0, w, h)
+
+    def full(self) -> None:
+        self.box = (0, 0, self.w, self.h)
+
+    def follow(self, person: tuple[float, float, float, float], force: bool = False) -> None:
+        px0, py0, px1, py1 = person
+        size = max(px1 - px0, py1 - py0)
+        cx0, cy0, cx1, cy1 = self.box
+        csize = max(cx1 - cx0, cy1 - cy0)
+        margin = 0.08 * csize
+        inside = px0 > cx0 + margin and py0 > cy0 + margin and px1 < cx1 - margin and py1 < cy1 - margin
+        if inside and not force and size > 0.45 * csize:
+            return
+        half = 0.8 * size + 8
+        cx, cy = (px0 + px1) / 2, (py0 + py1) / 2
+        self.box = (int(max(0, cx - half)), int(max(0, cy - half)),
+                    int(min(self.w, cx + half)), int(min(self.h, cy + half)))
+
+
+def _read_frames(video_path: Path, clip_window):
+    import cv2
+
+    cap = cv2.VideoCapture(str(video_path))
+    if not cap.isOpened():
+        raise ValueError(f"could not open the video {Path(video_path).name}")
+    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    first, stop = clip_frame_range(total, fps, clip_window)
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+
+    def frames():
+        try:
+            for _ in range(first):  # decode forward: seeking in H.264 is not frame exact everywhere
+                if not cap.grab():
+                    return
+            for _ in range(first, stop):
+                ok, bgr = cap.read()
+                if not ok:
+                    return
+                yield bgr
+        finally:
+            cap.release()
+
+    return fps, w, h, first, stop - first, frames()
+
+
+def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
+               progress: Callable[[int, int], None] | None = None, max_side: int = 640) -> PoseTrack:
+    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete."""
+    import cv2
+    import mediapipe as mp
+
+    t0 = time.perf_counter()
+    fps, w, h, first, count, frames = _read_frames(video_path, clip_window)
+    if count <= 0:
+        raise ValueError("the clip window holds no frames of the video")
+    scale = min(1.0, max_side / max(w, h))  # the models see 256 px crops; smaller frames decode/convert faster
+    sw, sh = int(round(w * scale)), int(round(h * scale))
+
+    image_xy = np.full((count, N_LANDMARKS, 2), np.nan)
+    visibility = np.zeros((count, N_LANDMARKS))
+    world = np.full((count, N_LANDMARKS, 3), np.nan)
+    hands_world = np.full((count, 2, N_HAND, 3), np.nan) if track_hands else None
+    hands_xy = np.full((count, 2, N_HAND, 2), np.nan) if track_hands else None
+
+    crop = _Crop(sw, sh)
+    pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
+                                  min_detection_confidence=0.5, min_tracking_confidence=0.5)
+    hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2, model_complexity=1) if track_hands else None
+    people_at_start = 0
+    chosen = False
+    misses = 0
+    try:
+        for i, bgr in enumerate(frames):
+            if scale < 1.0:
+                bgr = cv2.resize(bgr, (sw, sh), interpolation=cv2.INTER_AREA)
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            if not chosen:
+                boxes = find_people(rgb)
+                if boxes:
+                    people_at_start = len(boxes)
+                    crop.follow(max(boxes, key=_area), force=True)
+                    chosen = True
+            if chosen:
+                x0, y0, x1, y1 = crop.box
+                sub = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+                result = pose.process(sub)
+                if result.pose_landmarks is not None:
+                    xy, vis = _landmark_array(result.pose_landmarks, x1 - x0, y1 - y0)
+                    xy += (x0, y0)
+                    image_xy[i] = xy / scale
+                    visibility[i] = vis
+                    world[i] = [(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark]
+                    crop.follow(_bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy))
+                    misses = 0
+                    if hands is not None:
+                        _hands_into(hands.process(sub), xy, (x0, y0, x1, y1), scale, i, hands_world, hands_xy)
+                else:
+                    misses += 1
+                    if misses >= 3:  # lost: look in the whole frame again (the tracker re-detects there)
+                        crop.full()
+            if progress is not None:
+                progress(i + 1, count)
+    finally:
+        pose.close()
+        if hands is not None:
+            hands.close()
+    if not np.isfinite(image_xy[:, 0, 0]).any():
+        raise NoPersonFound()
+    return PoseTrack(fps=fps, width=w, height=h, start_frame=first, image_xy=image_xy, visibility=visibility,
+                     world=world, hands_world=hands_world, hands_xy=hands_xy, people_at_start=people_at_start,
+                     seconds=time.perf_counter() - t0)
+
+
+def _hands_into(result, pose_xy, box, scale, i, hands_world, hands_xy) -> None:
+    """Store the hands MediaPipe Hands found, each assigned to the nearer pose wrist."""
+    if not result.multi_hand_landmarks:
+        return
+    x0, y0, x1, y1 = box
+    taken = set()
+    for lms, wlms in zip(result.multi_hand_landmarks, result.multi_hand_world_landmarks):
+        xy = np.array([(p.x * (x1 - x0) + x0, p.y * (y1 - y0) + y0) for p in lms.landmark])
+        d = [np.linalg.norm(xy[0] - pose_xy[L_WRIST]), np.linalg.norm(xy[0] - pose_xy[R_WRIST])]
+        side = int(np.argmin(d))
+        if side in taken or d[side] > 0.6 * np.linalg.norm(pose_xy[L_SHOULDER] - pose_xy[R_SHOULDER]) + 20:
+            continue
+        taken.add(side)
+        hands_xy[i, side] = xy / scale
+        hands_world[i, side] = [(p.x, p.y, p.z) for p in wlms.landmark]
