@@ -9,9 +9,10 @@ import threading
 from .config import ServerConfig, load_config
 from .faults import FaultBook
 from .graphql_api import MoveGraphQL
-from .http_server import MoveHTTPServer, ServerParts, log
+from .http_server import MoveHTTPServer, ServerParts
 from .job_runner import JobRunner
 from .processor_registry import ProcessorSlot
+from .server_log import log
 from .signing import UrlSigner
 from .store import Store
 

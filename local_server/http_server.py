@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape
 from .faults import FaultBook, FaultRule, FaultSpecError
 from .graphql_api import MoveGraphQL, RequestContext, root_field_names
 from .signing import DOWNLOAD_PREFIX, UPLOAD_PREFIX, UrlSigner
+from .server_log import log
 from .store import Store
 
 GRAPHQL_PATH = "/ugc/graphql"
@@ -43,10 +44,6 @@ HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$"
 FAULT_ERROR_TYPES = {429: "TooManyRequestsException", 500: "InternalFailure", 502: "BadGateway",
                      503: "ServiceUnavailable", 504: "GatewayTimeout"}
 S3_CODES = {403: "AccessDenied", 404: "NoSuchKey", 429: "SlowDown", 500: "InternalError", 503: "SlowDown"}
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass

@@ -21,14 +21,11 @@ from .faults import FaultBook
 from .output_types import OUTPUTS
 from .processor_registry import ProcessorSlot, ProcessorUnavailable
 from .processors.base import JobSpec, ProcessingFailed
+from .server_log import log
 from .store import Store
 
 INTERNAL_FAILURE = "The local server could not process this job (internal error); see the server log."
 VOLUME_SECONDS = 0.5
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 class JobInterrupted(Exception):
@@ -56,6 +53,9 @@ class JobRunner:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        # Import the processor now, off the request path, so the first job creation is not slowed by it.
+        self._threads.append(threading.Thread(target=self.processor.supported_outputs, name="processor-load",
+                                              daemon=True))
         for i in range(self.workers):
             self._threads.append(threading.Thread(target=self._work, name=f"job-worker-{i + 1}", daemon=True))
         self._threads.append(threading.Thread(target=self._calibrate_volumes, name="volume-worker", daemon=True))
