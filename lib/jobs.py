@@ -118,7 +118,7 @@ class Jobs:
         if not isinstance(job, Job):
             job = self.retrieve(job, cancel=cancel)
         output = job.output(name)
-        if output is None or not output.file.presigned_url:
+        if (output is None and not job.outputs_ready()) or (output and not output.file.presigned_url):
             job = self.retrieve(job.id, cancel=cancel)  # outputs may have been filled in since
             output = job.output(name)
         if output is None:
