@@ -151,3 +151,19 @@ def test_restart_keeps_state_and_resumes_a_running_job(tmp_path, sample_video, m
         assert runs.count(job["id"]) == 2
     finally:
         second.stop()
+
+
+def test_two_workers_run_two_jobs_at_once(tmp_path, sample_video, monkeypatch):
+    monkeypatch.setenv(DELAY_ENV, "0.15")
+    server = start_server(tmp_path / "data", "--processor", TEST_PROCESSOR, "--workers", "2")
+    try:
+        api = Api(server)
+        take = api.create_take(api.upload(sample_video)["id"])
+        jobs = [api.create_job(take["id"])["id"] for _ in range(2)]
+        deadline = time.monotonic() + 10
+        while sorted(api.get_job(j)["progress"]["state"] for j in jobs) != ["RUNNING", "RUNNING"]:
+            assert time.monotonic() < deadline, "the second worker never started the second job"
+            time.sleep(0.05)
+        assert all(api.wait_job(j)["progress"]["state"] == "FINISHED" for j in jobs)
+    finally:
+        server.stop()
