@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .processor_registry import PROCESSORS
 
@@ -57,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _read_or_create_secret_file(path: Path, make: callable) -> str:
+def _read_or_create_secret_file(path: Path, make: Callable[[], str]) -> str:
     """Read a small secret file, or create it readable by its owner only (0600)."""
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
