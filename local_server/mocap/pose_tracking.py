@@ -62,16 +62,6 @@ class PoseTrack:
         return np.isfinite(self.image_xy[:, 0, 0])
 
 
-def clip_frame_range(frame_count: int, fps: float, clip_window: tuple[float, float] | None) -> tuple[int, int]:
-    """Video frames round(start*fps) .. round(end*fps) (end excluded), clamped to the video."""
-    if clip_window is None:
-        return 0, frame_count
-    start, end = clip_window
-    first = max(0, int(round(start * fps)))
-    stop = min(frame_count, int(round(end * fps))) if end and end > 0 else frame_count
-    return first, max(first, stop)
-
-
 def _landmark_array(landmarks, w: float, h: float) -> tuple[np.ndarray, np.ndarray]:
     pts = np.array([(lm.x * w, lm.y * h, getattr(lm, "visibility", 1.0)) for lm in landmarks.landmark])
     return pts[:, :2], pts[:, 2]
@@ -136,43 +126,19 @@ class _Crop:
                     int(min(self.w, cx + half)), int(min(self.h, cy + half)))
 
 
-def _read_frames(video_path: Path, clip_window):
-    import cv2
-
-    cap = cv2.VideoCapture(str(video_path))
-    if not cap.isOpened():
-        raise ValueError(f"could not open the video {Path(video_path).name}")
-    fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
-    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-    first, stop = clip_frame_range(total, fps, clip_window)
-    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-
-    def frames():
-        try:
-            for _ in range(first):  # decode forward: seeking in H.264 is not frame exact everywhere
-                if not cap.grab():
-                    return
-            for _ in range(first, stop):
-                ok, bgr = cap.read()
-                if not ok:
-                    return
-                yield bgr
-        finally:
-            cap.release()
-
-    return fps, w, h, first, stop - first, frames()
-
-
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
                progress: Callable[[int, int], None] | None = None, max_side: int = 640) -> PoseTrack:
     """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete."""
     import cv2
     import mediapipe as mp
 
+    from ..video import frame_range, probe_video, read_frames
+
     t0 = time.perf_counter()
-    fps, w, h, first, count, frames = _read_frames(video_path, clip_window)
-    if count <= 0:
-        raise ValueError("the clip window holds no frames of the video")
+    info = probe_video(video_path)
+    window = frame_range(info, clip_window)
+    fps, w, h, first, count = info.fps, info.width, info.height, window.start, len(window)
+    frames = read_frames(video_path, window, info)
     scale = min(1.0, max_side / max(w, h))  # the models see 256 px crops; smaller frames decode/convert faster
     sw, sh = int(round(w * scale)), int(round(h * scale))
 
@@ -190,10 +156,9 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     chosen = False
     misses = 0
     try:
-        for i, bgr in enumerate(frames):
+        for i, rgb in enumerate(frames):
             if scale < 1.0:
-                bgr = cv2.resize(bgr, (sw, sh), interpolation=cv2.INTER_AREA)
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                rgb = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
             if not chosen:
                 boxes = find_people(rgb)
                 if boxes:
@@ -222,6 +187,7 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                 progress(i + 1, count)
     finally:
         pose.close()
+        frames.close()
         if hands is not None:
             hands.close()
     if not np.isfinite(image_xy[:, 0, 0]).any():
