@@ -265,3 +265,30 @@ def test_etag_and_content_range_parsing():
     assert _etag_matches('"abc-3"', md5) is None and _etag_matches(None, md5) is None
     assert _content_range("bytes 100-199/200") == (100, 200) and _content_range("bytes 0-1/*") == (0, None)
     assert _content_range("nonsense") is None
+
+
+def test_lib_imports_as_a_subpackage_without_bpy(tmp_path):
+    """Inside Blender the package is bl_ext.user_default.move_ai.lib: relative imports and
+    documents loaded by path must work there, and nothing may import bpy."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    package = tmp_path / "bl_ext" / "user_default" / "move_ai"
+    shutil.copytree(root / "lib", package / "lib", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in (tmp_path / "bl_ext", tmp_path / "bl_ext" / "user_default", package):
+        (folder / "__init__.py").write_text("")
+    script = (
+        "import sys; sys.modules['bpy'] = None\n"  # any `import bpy` now fails
+        "from bl_ext.user_default.move_ai.lib import MoveClient, documents\n"
+        "assert all(documents.load(n) for n in documents.names())\n"
+        "c = MoveClient('k-0123456789ab', 'http://127.0.0.1:9/ugc/graphql')\n"
+        "assert 'lib' not in sys.modules, 'imported the top-level lib'\n"
+        "print('ok', len(documents.names()))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["ok", str(len(list((root / "lib" / "documents").glob("*.graphql"))))]
