@@ -176,22 +176,29 @@ class Transport:
                 error.message = self.scrub(error.message)
                 error.args = (error.message,)
                 repeat = retry.may_repeat(kind, outcome)
-                if not repeat and outcome == retry.UNKNOWN and recover is not None:
-                    repeat = True  # look before sending again, below
-                if not repeat or attempt >= policy.attempts:
-                    if attempt > 1:
-                        error.message += f" (tried {attempt} times)"
-                        error.args = (error.message,)
-                    raise error from None
+                look_first = not repeat and outcome == retry.UNKNOWN and recover is not None
+                if not (repeat or look_first) or (attempt >= policy.attempts and not look_first):
+                    raise self._final(error, attempt) from None
                 delay = policy.delay(attempt, failure.retry_after)
-                log.info("%s failed (%s); retry %d of %d in %.2fs", operation,
-                         type(error).__name__, attempt, policy.attempts - 1, delay)
+                log.info("%s failed (%s); %s in %.2fs (attempt %d of %d)", operation, type(error).__name__,
+                         "looking for its result" if look_first else "retrying", delay, attempt,
+                         policy.attempts)
                 retry.sleep(delay, cancel)
-                if outcome == retry.UNKNOWN and not retry.may_repeat(kind, outcome):
+                if look_first:
+                    # Even after the last attempt: what it made must be found, not made again by the user.
                     found = self._recover(operation, recover, cancel)
                     if found is not None:
                         log.info("%s had run before its answer was lost; using its result", operation)
                         return found
+                    if attempt >= policy.attempts:
+                        raise self._final(error, attempt) from None
+
+    @staticmethod
+    def _final(error: MoveError, attempt: int) -> MoveError:
+        if attempt > 1:
+            error.message += f" (tried {attempt} times)"
+            error.args = (error.message,)
+        return error
 
     def _recover(self, operation, recover, cancel) -> dict | None:
         retry.check_cancel(cancel)

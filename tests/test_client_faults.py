@@ -289,3 +289,18 @@ def test_a_stale_part_that_does_not_fit_is_replaced(local_server, client, stored
     (tmp_path / "out.mp4.part").write_bytes(b"x" * (source.stat().st_size + 10))  # longer than the file
     path = download(local_server, client, fresh(), fresh, tmp_path / "out.mp4")
     assert md5_of(path) == md5_of(source)
+
+
+def test_a_lost_job_answer_is_looked_up_even_without_retries_left(local_server, uploaded_take):
+    single = make_client(local_server, policy=lib.RetryPolicy(attempts=1, base_delay=0.02))
+    before = {j["id"] for j in server_jobs_of_take(local_server, uploaded_take.id)}
+    add_fault(local_server, {"route": "graphql", "operation": "createSingleCamJob", "status": 500, "count": 1})
+    job = single.jobs.create_singlecam(uploaded_take.id, outputs=["MAIN_FBX"])
+    assert {j["id"] for j in server_jobs_of_take(local_server, uploaded_take.id)} - before == {job.id}
+
+
+def test_an_upload_whose_answer_was_lost_after_storing_completes(local_server, client, tmp_path):
+    video = random_file(tmp_path / "clip.mp4", MIB + 3)
+    add_fault(local_server, {"route": "upload", "status": 500, "when": "after", "count": 1})
+    file = client.files.upload(video)
+    assert fetch(client.files.retrieve(file.id).presigned_url) == video.read_bytes()
