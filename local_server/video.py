@@ -79,7 +79,7 @@ def frame_range(info: VideoInfo, clip_window: tuple[float, float] | None) -> ran
 
 
 def read_frames(path: Path, frames: range | None = None, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
-    """Yield RGB frames (H, W, 3) uint8 of `frames` (all when None), decoding only from the window on."""
+    """Yield read-only RGB frames (H, W, 3) uint8 of `frames` (all when None), decoding from the window on."""
     info = info or probe_video(path)
     frames = frames if frames is not None else range(info.frame_count)
     input_params: list[str] = []

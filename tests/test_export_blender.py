@@ -226,4 +226,6 @@ def test_only_requested_outputs_are_written(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["only.blend"]
     with pytest.raises(ValueError, match="RENDER_OVERLAY_VIDEO"):
         export_motion(motion, tmp_path, ["RENDER_OVERLAY_VIDEO"])
+    with pytest.raises(ValueError, match="plain file-name stem"):
+        export_motion(motion, tmp_path, ["MAIN_BLEND"], name="../escape")
     assert len(FINGER_BONES) == 30  # the rig still carries fingers the motion did not

@@ -45,6 +45,8 @@ def export_motion(motion: Motion, out_dir: Path, outputs: list[str], name: str =
     unknown = [o for o in outputs if o not in MOTION_OUTPUTS]
     if unknown:
         raise ValueError(f"export_motion cannot make {unknown}; it makes {list(MOTION_OUTPUTS)}")
+    if not name or Path(name).name != name:
+        raise ValueError(f"name must be a plain file-name stem, got {name!r}")
     motion.validate()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +91,8 @@ def _run_blender(motion: Motion, out_dir: Path, name: str, outputs: list[str],
     with tempfile.TemporaryDirectory(prefix="move-export-") as tmp:
         motion_path = Path(tmp) / "motion.npz"
         motion.save(motion_path)
-        env = dict(os.environ)
+        # Blender needs nothing secret: the server's API key stays out of the child's environment.
+        env = {k: v for k, v in os.environ.items() if k != "MOVE_LOCAL_API_KEY"}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
         cmd = [sys.executable, "-m", "local_server.export.blender_build", "--motion", str(motion_path),
                "--out-dir", str(out_dir), "--name", name, "--outputs", ",".join(outputs)]
