@@ -29,7 +29,7 @@ def clean_api_key(api_key: object) -> str:
 
 def is_loopback_host(host: str) -> bool:
     host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

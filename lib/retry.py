@@ -47,6 +47,8 @@ def outcome_of_exception(exc: BaseException) -> str:
     # ConnectTimeout and refused/unresolvable connections never delivered a byte of the request.
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return REFUSED
+    if isinstance(exc, requests.exceptions.SSLError):
+        return FINAL  # a certificate or TLS problem does not fix itself between retries
     if isinstance(exc, requests.exceptions.ConnectionError):
         reason = exc.args[0] if exc.args else None
         inner = getattr(reason, "reason", None)  # urllib3 MaxRetryError wraps the real cause

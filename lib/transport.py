@@ -141,8 +141,9 @@ class Transport:
             ids = ", ".join(str(v) for k, v in sorted(variables.items())
                             if isinstance(v, str) and (k == "id" or k.endswith("Id")))
             what = f" ({ids})" if ids else ""
-            return NotFound(f"Move has no such item{what} for this API key ({operation}: "
-                            f"{server_message}).", operation=operation, status=status)
+            return NotFound(f"Move has no such item{what} for this API key: it may have been deleted or "
+                            f"made with another key ({operation}: {server_message})", operation=operation,
+                            status=status)
         if error_type in _AUTH_TYPES:
             return AuthError(f"Move refused the API key for {operation}: {server_message} Check the "
                              "API key in the add-on preferences.", operation=operation, status=status)

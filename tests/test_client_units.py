@@ -135,6 +135,7 @@ def test_accepted_endpoints(url):
 @pytest.mark.parametrize("url,why", [("http://api.move.ai/ugc/graphql", "https"),
                                      ("http://192.168.1.5:8765/ugc/graphql", "https"),
                                      ("http://localhost.evil.com/x", "https"),
+                                     ("http://a.localhost/x", "https"), ("http://128.0.0.1/x", "https"),
                                      ("ftp://api.move.ai/x", "http(s)"), ("api.move.ai/ugc/graphql", "http(s)"),
                                      ("https://user:pw@api.move.ai/x", "password"), ("", "No Move endpoint"),
                                      ("https://:99999/x", "")])
@@ -161,6 +162,7 @@ def test_exception_outcomes():
     assert retry.outcome_of_exception(reset) == retry.UNKNOWN
     assert retry.outcome_of_exception(requests.exceptions.ReadTimeout()) == retry.UNKNOWN
     assert retry.outcome_of_exception(requests.exceptions.InvalidURL()) == retry.FINAL
+    assert retry.outcome_of_exception(requests.exceptions.SSLError()) == retry.FINAL
 
 
 def test_who_may_repeat_what():
