@@ -155,3 +155,27 @@ def test_wait_can_be_cancelled_while_polling(finished):
     cancel = threading.Event()
     with pytest.raises(lib.Cancelled):
         c.jobs.wait(job.id, interval=30, on_update=lambda j: cancel.set(), cancel=cancel)
+
+
+def test_upload_and_download_stream_without_holding_the_file(client, tmp_path):
+    import os
+    import tracemalloc
+    size = 48 * 1024 * 1024
+    video = tmp_path / "long.mp4"
+    with open(video, "wb") as out:  # written in pieces so the test itself holds little
+        for _ in range(size // (4 * 1024 * 1024)):
+            out.write(os.urandom(4 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        file = client.files.upload(video)
+        upload_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        url = client.files.retrieve(file.id).presigned_url
+        from lib import transfers
+        back = transfers.download_file(url, tmp_path / "back.mp4", refresh_url=lambda: url,
+                                       session=client.transport.session, policy=client.transport.policy)
+        download_peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert upload_peak < 8 * 1024 * 1024 and download_peak < 8 * 1024 * 1024, (upload_peak, download_peak)
+    assert back.stat().st_size == size and md5_of(back) == md5_of(video)
