@@ -11,7 +11,7 @@ import requests
 
 import lib
 from lib import transfers
-from test_client_helpers import (FAST, active_faults, add_fault, client, make_client, md5_of,  # noqa: F401
+from test_client_helpers import (active_faults, add_fault, client, make_client, md5_of,  # noqa: F401
                                  no_faults, random_file, server_jobs_of_take, server_log_lines,
                                  server_takes_named, uploaded_take)
 
