@@ -70,6 +70,9 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MoveLocalServer/1.0"
     timeout = 120  # idle keep-alive connections give their thread back
+    # Headers and body go out in separate writes; with Nagle on, each answer would wait ~40 ms
+    # for the client's delayed ACK.
+    disable_nagle_algorithm = True
     server: MoveHTTPServer
 
     # -- plumbing ------------------------------------------------------------------------------
