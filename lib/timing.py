@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Frame and time arithmetic between a VSE movie strip, Move's clip window and an imported action.
+
+A movie strip shows one video frame per scene frame whatever the scene's fps, so an imported
+action is in step with it when sample i sits on scene frame `strip.frame_final_start + i`.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClipWindow:
+    start: float  # seconds into the source video
+    end: float
+
+    def as_input(self) -> dict:
+        return {"startTime": self.start, "endTime": self.end}
+
+    def frame_count(self, fps: float) -> int:
+        """Video frames round(start*fps) .. round(end*fps)-1, as the server cuts them."""
+        return round(self.end * fps) - round(self.start * fps)
+
+
+def clip_window(frame_offset_start: float, frame_final_duration: int, video_fps: float) -> ClipWindow:
+    """The seconds of the source video a trimmed strip shows: its hidden head, then its visible length."""
+    if video_fps <= 0 or not math.isfinite(video_fps):
+        raise ValueError(f"the strip's video rate {video_fps!r} is not a usable fps")
+    if frame_final_duration <= 0:
+        raise ValueError("the strip shows no frames")
+    start = max(0.0, frame_offset_start) / video_fps
+    return ClipWindow(start, start + frame_final_duration / video_fps)
+
+
+@dataclass(frozen=True)
+class Retime:
+    """Maps an imported key frame x to the scene frame where it belongs:
+    target = strip_start + (x - origin) * scale, with `origin` the key of sample 0 and
+    `scale` scene frames per imported frame (video fps / the fps the importer laid keys at)."""
+    origin: float
+    scale: float
+    strip_start: float
+
+    def frame(self, x: float) -> float:
+        target = self.strip_start + (x - self.origin) * self.scale
+        nearest = round(target)
+        return float(nearest) if abs(target - nearest) < 1e-3 else target  # keep whole frames whole
+
+
+def retime_for_import(first_key: float, keyed_fps: float, video_fps: float, strip_start: float) -> Retime:
+    """Retime of keys an importer laid at `keyed_fps` frames per second (1.0 scale when equal)."""
+    if keyed_fps <= 0 or video_fps <= 0:
+        raise ValueError("frame rates must be positive")
+    return Retime(origin=first_key, scale=video_fps / keyed_fps, strip_start=strip_start)
+
+
+def fps_parts(fps: float) -> tuple[int, float]:
+    """Scene (fps, fps_base) for a video rate: 24 -> (24, 1.0); 29.97 -> (30, 1.001)."""
+    whole = max(1, round(fps))
+    return whole, whole / fps
+
+
+def same_rate(a: float, b: float, tolerance: float = 1e-3) -> bool:
+    return abs(a - b) <= tolerance * max(a, b)

@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The capture flow as worker steps: upload, take, job, watch the job, download its outputs.
+
+Each step reads what earlier steps (or the saved .blend) gave it from `context.values` and returns
+the new facts, which the main thread stores in the scene at once. Nothing here imports bpy.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import retry
+from .credentials import is_loopback_host
+from .errors import MoveError, OutputMissing
+from .models import Job
+from .tasks import Step, StepContext
+
+# Output types the add-on asks for, by import format; the overlay video is optional.
+OUTPUT_TYPES = {"fbx": "MAIN_FBX", "blend": "MAIN_BLEND"}
+OVERLAY_OUTPUT = "RENDER_OVERLAY_VIDEO"
+OVERLAY_NAME = "render_overlay_mp4"
+
+
+class JobFailed(MoveError):
+    """Move finished the job as FAILED; the message is its failure reason."""
+
+
+class PollSchedule:
+    """How long to wait between getJob calls: brisk on this machine, Move's 15 s pace on the cloud
+    after a few quicker looks (a short job should not wait a full interval)."""
+
+    def __init__(self, endpoint: str, local_interval: float = 0.25, first: float = 3.0,
+                 cloud_interval: float = 15.0):
+        host = urlsplit(endpoint).hostname or ""
+        self.local = is_loopback_host(host)
+        self.local_interval, self.first, self.cloud_interval = local_interval, first, cloud_interval
+        self.count = 0
+
+    def next_wait(self) -> float:
+        self.count += 1
+        if self.local:
+            return self.local_interval
+        return min(self.cloud_interval, self.first * self.count)
+
+
+def wanted_outputs(import_format: str, overlay: bool) -> list[str]:
+    """OutputType names to request: the import format's file, plus the overlay video when asked."""
+    outputs = [OUTPUT_TYPES[import_format]]
+    if overlay:
+        outputs.append(OVERLAY_OUTPUT)
+    return outputs
+
+
+def upload_step(context: StepContext) -> dict:
+    client, path = context.values["client"], Path(context.values["video_path"])
+    context.progress(0.0, f"Uploading {path.name}")
+
+    def on_progress(sent: int, total: int) -> None:
+        context.progress(sent / total if total else None, f"Uploading {path.name}")
+
+    file = client.files.upload(path, progress=on_progress, cancel=context.cancel)
+    return {"file_id": file.id}
+
+
+def take_step(context: StepContext) -> dict:
+    values = context.values
+    context.progress(None, "Creating the take")
+    fmt = Path(values["video_path"]).suffix.lstrip(".").upper() or "MP4"
+    take = values["client"].takes.create_singlecam(
+        sources=[{"deviceLabel": "cam01", "fileId": values["file_id"], "format": fmt}],
+        name=values.get("name"), cancel=context.cancel)
+    return {"take_id": take.id}
+
+
+def job_step(context: StepContext) -> dict:
+    values = context.values
+    context.progress(None, "Creating the job")
+    job = values["client"].jobs.create_singlecam(
+        values["take_id"], options=values.get("options"), clip_window=values.get("clip_window"),
+        outputs=values.get("outputs"), name=values.get("name"), metadata=values.get("metadata"),
+        cancel=context.cancel)
+    return {"job_id": job.id, "job_state": job.state or "NOT_STARTED", "percentage": job.percentage or 0}
+
+
+def poll_step(context: StepContext) -> dict:
+    """getJob until FAILED, or FINISHED with every output link; each change is stored at once."""
+    values = context.values
+    client, job_id = values["client"], values["job_id"]
+    schedule = PollSchedule(client.endpoint)
+    last: tuple | None = None
+    while True:
+        job: Job = client.jobs.retrieve(job_id, cancel=context.cancel)
+        now = (job.state, job.percentage)
+        if now != last:
+            last = now
+            context.store(job_state=job.state, percentage=job.percentage or 0)
+            context.progress((job.percentage or 0) / 100, f"Job {job.state.replace('_', ' ').lower()}")
+        if job.is_failed:
+            raise JobFailed(job.failure_reason or "Move reported the job as failed without a reason.")
+        if job.outputs_ready():
+            return {"job_state": job.state, "percentage": 100,
+                    "output_names": ",".join(sorted(o.name for o in job.outputs))}
+        retry.sleep(schedule.next_wait(), context.cancel)
+
+
+def download_step(context: StepContext) -> dict:
+    """Download the import format's output, and the overlay video when it was asked for."""
+    values = context.values
+    client, job_id = values["client"], values["job_id"]
+    job = client.jobs.retrieve(job_id, cancel=context.cancel)
+    dest = Path(values["download_dir"])
+    fmt = values["import_format"]
+    result: dict = {}
+    names = [fmt] + ([OVERLAY_NAME] if values.get("overlay") else [])
+    for name in names:
+        if job.output(name) is None:
+            have = ", ".join(o.name for o in job.outputs) or "none"
+            if name == fmt:
+                raise OutputMissing(f"Job {job_id} has no {name!r} output (it has: {have}). "
+                                    "Re-run it with that import format.")
+            continue  # a missing overlay is not worth failing the import for
+
+        def on_progress(done: int, total: int, n: str = name) -> None:
+            context.progress(done / total if total else None, f"Downloading {n}")
+
+        started = time.monotonic()
+        path = client.jobs.download(job, name, dest, progress=on_progress, cancel=context.cancel)
+        key = "output_path" if name == fmt else "overlay_path"
+        result[key] = str(path)
+        context.store(**{key: str(path), f"{key}_seconds": round(time.monotonic() - started, 3)})
+    return result
+
+
+CAPTURE_STEPS: list[Step] = [("upload", upload_step), ("take", take_step), ("job", job_step),
+                             ("poll", poll_step), ("download", download_step)]
+STEPS = dict(CAPTURE_STEPS)
+
+
+def steps_from(first: str, last: str = "download") -> list[Step]:
+    """The flow's steps from `first` to `last` inclusive, e.g. ("job", "download") for a re-run."""
+    names = [n for n, _ in CAPTURE_STEPS]
+    return CAPTURE_STEPS[names.index(first):names.index(last) + 1]

@@ -1,0 +1,303 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The capture operators: the whole flow (moveai.capture) and each of its steps on its own.
+
+Invoked from the UI they are modal: a timer event ticks the session, ESC stops watching (the job goes
+on at Move). Run with 'EXEC_DEFAULT' (scripts, background Blender) they block on the same worker.
+"""
+from __future__ import annotations
+
+import os
+
+import bpy
+from bpy.props import StringProperty
+
+from ..lib import timing, watcher
+from ..lib.strips import StripProblem, video_path
+from . import importer, session as sessions, settings
+from .state import find_record, latest_record, new_record
+from .strip_access import active_movie_strip, strip_facts
+
+TIMER_STEP = 0.1  # seconds between modal timer events
+
+
+def import_after_download(context, record) -> str:
+    """The end of a capture: import the downloaded output into the scene (main thread)."""
+    text = importer.import_output(context, record)
+    record.stage = "IMPORTED"
+    return text
+
+
+class FlowOperator:
+    """Shared modal/blocking driving of a CaptureSession; subclasses say how to make the session."""
+    bl_options = {"REGISTER"}
+
+    job: StringProperty(name="Job record", description="uid of the job record; empty: the latest that fits",
+                        options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
+
+    def make_session(self, context) -> sessions.CaptureSession:
+        raise NotImplementedError
+
+    def _prepare(self, context) -> sessions.CaptureSession | None:
+        try:
+            return self.make_session(context)
+        except (StripProblem, settings.SettingsProblem, importer.ImportProblem, LookupError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return None
+
+    def _forward(self, session) -> None:
+        for level, text in session.take_reports():
+            self.report({level}, text)
+
+    def execute(self, context):
+        session = self._prepare(context)
+        if session is None:
+            return {"CANCELLED"}
+        session.driven_by_operator = True
+        status = session.run_blocking(context)
+        self._forward(session)
+        return {"FINISHED"} if status == sessions.FINISHED else {"CANCELLED"}
+
+    def invoke(self, context, event):
+        session = self._prepare(context)
+        if session is None:
+            return {"CANCELLED"}
+        session.driven_by_operator = True
+        self._uid = session.uid
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_STEP, window=context.window)
+        wm.modal_handler_add(self)
+        self.report({"INFO"}, "Started; press Esc to stop watching (the job goes on at Move).")
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        session = sessions.SESSIONS.get(getattr(self, "_uid", ""))
+        if session is None:  # stopped from the panel, or the file was closed
+            self._finish(context)
+            return {"CANCELLED"}
+        if event.type == "ESC" and event.value == "PRESS":
+            self.report({"WARNING"}, session.stop())
+            self._finish(context)
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        status = session.tick(context)
+        self._forward(session)
+        if status == sessions.RUNNING:
+            return {"PASS_THROUGH"}
+        self._finish(context)
+        return {"FINISHED"} if status == sessions.FINISHED else {"CANCELLED"}
+
+    def _finish(self, context) -> None:
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            context.window_manager.event_timer_remove(timer)
+            self._timer = None
+
+    # -- helpers for subclasses --------------------------------------------------------------------
+    def target_record(self, context, need: str, lacking: str = "", what: str = ""):
+        if self.job:
+            record = find_record(context.scene, self.job)
+            if record is None:
+                raise LookupError(f"No Move job record {self.job!r} in scene {context.scene.name!r}.")
+            if not getattr(record, need):
+                raise LookupError(f"Job record of strip {record.strip_name!r} has no {what or need} yet.")
+            return record
+        record = latest_record(context.scene, need, lacking)
+        if record is None:
+            raise LookupError(f"No job record in this scene has {what or need}. Run Capture (or the "
+                              "steps before this one) first.")
+        return record
+
+    def start(self, context, record, steps, finish=None, forget_if_failed_early=False):
+        client = settings.make_client(context)
+        values = sessions.record_values(context, record, client)
+        return sessions.CaptureSession(context.scene.name, record.uid, steps, values, finish=finish,
+                                       forget_if_failed_early=forget_if_failed_early).start()
+
+
+def record_from_active_strip(context):
+    """Check the active strip and settings, then add a record for it (nothing is added on a problem)."""
+    strip = active_movie_strip(context.scene)
+    facts = strip_facts(strip)
+    path = video_path(facts)
+    window = timing.clip_window(strip.frame_offset_start, strip.frame_final_duration, facts.fps)
+    settings.make_client(context)  # key, endpoint and online access, before anything is added
+    prefs = settings.preferences(context)
+    options = settings.job_options(context)
+    folder = settings.download_dir(context)
+
+    record = new_record(context.scene)
+    record.strip_name = strip.name
+    record.video_path = str(path)
+    record.clip_start, record.clip_end = window.start, window.end
+    record.strip_start = int(strip.frame_final_start)
+    record.video_fps = facts.fps
+    record.import_format = prefs.import_format
+    record.want_overlay = prefs.add_overlay
+    record.download_dir = str(folder)
+    record.options.mocap_model = options["mocapModel"]
+    record.options.track_fingers = options["trackFingers"]
+    record.options.track_ball = options["trackBall"]
+    record.options.floor_plane = options["floorPlane"]
+    context.scene.move_ai.active_job_index = len(context.scene.move_ai.jobs) - 1
+    return record
+
+
+class MOVEAI_OT_capture(FlowOperator, bpy.types.Operator):
+    """Send the active movie strip to Move and import the animated skeleton it makes"""
+    bl_idname = "moveai.capture"
+    bl_label = "Move: Capture Active Strip"
+
+    def make_session(self, context):
+        record = record_from_active_strip(context)
+        record.auto_import = True
+        return self.start(context, record, watcher.CAPTURE_STEPS, finish=import_after_download,
+                          forget_if_failed_early=True)
+
+
+class MOVEAI_OT_upload_strip(FlowOperator, bpy.types.Operator):
+    """Upload the active movie strip's video to Move (streamed from disk)"""
+    bl_idname = "moveai.upload_strip"
+    bl_label = "Move: Upload Active Strip"
+
+    def make_session(self, context):
+        record = record_from_active_strip(context)
+        return self.start(context, record, watcher.steps_from("upload", "upload"),
+                          forget_if_failed_early=True)
+
+
+class MOVEAI_OT_create_take(FlowOperator, bpy.types.Operator):
+    """Create a Move take from the uploaded video"""
+    bl_idname = "moveai.create_take"
+    bl_label = "Move: Create Take"
+
+    def make_session(self, context):
+        record = self.target_record(context, "file_id", lacking="take_id", what="an uploaded video")
+        return self.start(context, record, watcher.steps_from("take", "take"))
+
+
+class MOVEAI_OT_create_job(FlowOperator, bpy.types.Operator):
+    """Create a Move job on the take, with the clip window of the strip's trim"""
+    bl_idname = "moveai.create_job"
+    bl_label = "Move: Create Job"
+
+    def make_session(self, context):
+        record = self.target_record(context, "take_id", lacking="job_id", what="a take")
+        if record.job_id:
+            raise LookupError(f"Job record of strip {record.strip_name!r} already has job {record.job_id}; "
+                              "use Re-run for another job on the same take.")
+        return self.start(context, record, watcher.steps_from("job", "job"))
+
+
+class MOVEAI_OT_poll_job(FlowOperator, bpy.types.Operator):
+    """Watch a Move job until it ends, then download its output (resumes a saved job too)"""
+    bl_idname = "moveai.poll_job"
+    bl_label = "Move: Watch Job"
+
+    def make_session(self, context):
+        record = self.target_record(context, "job_id", what="a job")
+        running = sessions.SESSIONS.get(record.uid)
+        if running is not None:  # e.g. resumed in the background after opening the file: take it over
+            return running
+        if record.stage == "FAILED" and record.job_state == "FAILED":
+            raise LookupError(f"Job {record.job_id} failed: {record.failure_reason}")
+        steps = watcher.steps_from("poll") if not (record.job_state == "FINISHED" and record.output_path) \
+            else []
+        if not steps:
+            raise LookupError(f"Job {record.job_id} is finished and downloaded; use Import.")
+        record.stage = "POLLING"
+        return self.start(context, record, steps,
+                          finish=import_after_download if record.auto_import else None)
+
+
+class MOVEAI_OT_rerun_job(FlowOperator, bpy.types.Operator):
+    """Run a new job on the same take with the current options, then import it"""
+    bl_idname = "moveai.rerun_job"
+    bl_label = "Move: Re-run Job"
+
+    def make_session(self, context):
+        source = self.target_record(context, "take_id", what="a take")
+        settings.make_client(context)
+        prefs = settings.preferences(context)
+        options = settings.job_options(context)
+        record = new_record(context.scene)
+        for name in ("strip_name", "video_path", "file_id", "take_id", "clip_start", "clip_end",
+                     "strip_start", "video_fps", "download_dir"):
+            setattr(record, name, getattr(source, name))
+        record.import_format = prefs.import_format
+        record.want_overlay = prefs.add_overlay
+        record.options.mocap_model = options["mocapModel"]
+        record.options.track_fingers = options["trackFingers"]
+        record.options.track_ball = options["trackBall"]
+        record.options.floor_plane = options["floorPlane"]
+        record.auto_import = True
+        context.scene.move_ai.active_job_index = len(context.scene.move_ai.jobs) - 1
+        return self.start(context, record, watcher.steps_from("job"), finish=import_after_download)
+
+
+class MOVEAI_OT_import_output(FlowOperator, bpy.types.Operator):
+    """Import a finished job's output (downloading it first when it is not on disk)"""
+    bl_idname = "moveai.import_output"
+    bl_label = "Move: Import Job Output"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def make_session(self, context):
+        record = self.target_record(context, "job_id", what="a job")
+        if record.job_state == "FAILED":
+            raise LookupError(f"Job {record.job_id} failed ({record.failure_reason}); there is nothing "
+                              "to import. Re-run it.")
+        return self.start(context, record, watcher.steps_from("poll"), finish=import_after_download)
+
+    def execute(self, context):
+        try:
+            record = self.target_record(context, "job_id", what="a job")
+        except LookupError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        if record.output_path and os.path.isfile(record.output_path):
+            return self._import_now(context, record)  # no network: nothing to wait for
+        return super().execute(context)
+
+    def invoke(self, context, event):
+        try:
+            record = self.target_record(context, "job_id", what="a job")
+        except LookupError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        if record.output_path and os.path.isfile(record.output_path):
+            return self._import_now(context, record)
+        return super().invoke(context, event)
+
+    def _import_now(self, context, record):
+        try:
+            text = import_after_download(context, record)
+        except importer.ImportProblem as exc:
+            record.message = str(exc)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        record.message = text
+        self.report({"INFO"}, text)
+        return {"FINISHED"}
+
+
+class MOVEAI_OT_cancel_poll(bpy.types.Operator):
+    """Stop watching a job; it keeps running at Move and can be resumed"""
+    bl_idname = "moveai.cancel_poll"
+    bl_label = "Move: Stop Watching Job"
+    bl_options = {"REGISTER"}
+
+    job: StringProperty(options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
+
+    def execute(self, context):
+        uids = [self.job] if self.job else list(sessions.SESSIONS)
+        stopped = [sessions.SESSIONS[u].stop() for u in uids if u in sessions.SESSIONS]
+        if not stopped:
+            self.report({"WARNING"}, "No Move job is being watched.")
+            return {"CANCELLED"}
+        for text in stopped:
+            self.report({"WARNING"}, text)
+        return {"FINISHED"}
+
+
+CLASSES = (MOVEAI_OT_capture, MOVEAI_OT_upload_strip, MOVEAI_OT_create_take, MOVEAI_OT_create_job,
+           MOVEAI_OT_poll_job, MOVEAI_OT_rerun_job, MOVEAI_OT_import_output, MOVEAI_OT_cancel_poll)

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bring a downloaded Move result into the scene, in step with its strip.
+
+FBX goes through Blender's FBX importer, which sets the scene to the file's frame rate and lays keys
+at that rate; a .blend output is appended (objects and their actions, not a whole-file open). Either
+way the armature's keys are then moved so that sample i sits on scene frame
+`strip.frame_final_start + i`: one scene frame per video frame, as the VSE plays the strip.
+"""
+from __future__ import annotations
+
+import os
+
+import bpy
+
+from ..lib.timing import fps_parts, retime_for_import, same_rate
+from .strip_access import find_strip, free_channel_above, top_strips
+
+
+class ImportProblem(Exception):
+    """The output could not be imported; str() is for the user."""
+
+
+def action_fcurves(action, slot=None) -> list:
+    """F-curves of an action: 4.4+ layered actions keep them in channelbags, 4.2 on the action."""
+    if getattr(action, "is_action_layered", False) or not hasattr(action, "fcurves"):
+        curves = []
+        for layer in action.layers:
+            for strip in layer.strips:
+                for bag in strip.channelbags:
+                    if slot is None or bag.slot == slot:
+                        curves.extend(bag.fcurves)
+        return curves
+    return list(action.fcurves)
+
+
+def _retime_action(obj, retime) -> tuple[int, float, float]:
+    """Move every key of the object's action; returns (key count of the busiest curve, first, last)."""
+    anim = obj.animation_data
+    curves = action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    for curve in curves:
+        for point in curve.keyframe_points:
+            for attr in ("co", "handle_left", "handle_right"):
+                vec = getattr(point, attr)
+                vec.x = retime.frame(vec.x)
+        curve.update()
+    firsts = [c.keyframe_points[0].co.x for c in curves if len(c.keyframe_points)]
+    lasts = [c.keyframe_points[-1].co.x for c in curves if len(c.keyframe_points)]
+    most = max((len(c.keyframe_points) for c in curves), default=0)
+    return most, min(firsts, default=0.0), max(lasts, default=0.0)
+
+
+def _first_key(obj) -> float:
+    anim = obj.animation_data
+    curves = action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    firsts = [c.keyframe_points[0].co.x for c in curves if len(c.keyframe_points)]
+    if not firsts:
+        raise ImportProblem(f"The armature in the output has no keyframes; nothing to place on the timeline.")
+    return min(firsts)
+
+
+def _import_fbx(context, path: str) -> tuple[list, float]:
+    """New objects, and the rate the importer laid keys at (it sets the scene's fps from the file)."""
+    before = set(bpy.data.objects)
+    result = bpy.ops.import_scene.fbx(filepath=path)
+    if "FINISHED" not in result:
+        raise ImportProblem(f"Blender's FBX importer could not read {os.path.basename(path)!r}.")
+    keyed_fps = float(context.scene.render.fps)  # the importer converts FBX time with this integer rate
+    return [o for o in bpy.data.objects if o not in before], keyed_fps
+
+
+def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
+    """Append every object of the output .blend with the actions it uses, linked into the scene."""
+    try:
+        with bpy.data.libraries.load(path, link=False) as (source, target):
+            target.objects = list(source.objects)
+    except OSError as exc:
+        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}") from None
+    objects = [o for o in target.objects if o is not None]
+    for obj in objects:
+        context.scene.collection.objects.link(obj)
+    return objects, video_fps  # keys are in the file's frames, one per video frame
+
+
+def _pick_armature(objects):
+    armatures = [o for o in objects if o.type == "ARMATURE"]
+    animated = [o for o in armatures if o.animation_data and o.animation_data.action]
+    return (animated or armatures or [None])[0]
+
+
+def _remove(objects) -> None:
+    for obj in objects:
+        bpy.data.objects.remove(obj, do_unlink=True)
+
+
+def add_overlay_strip(scene, record) -> str:
+    """The overlay video on a free channel above its source strip, starting where the strip's
+    visible part starts; trimmed like the source when it holds the whole video."""
+    source = find_strip(scene, record.strip_name)
+    if source is None or scene.sequence_editor is None:
+        return "The overlay video was downloaded, but its source strip is gone, so it was not added."
+    start, end = source.frame_final_start, source.frame_final_end
+    channel = free_channel_above(scene, source, start, end)
+    strips = top_strips(scene.sequence_editor)
+    overlay = strips.new_movie(f"{record.strip_name} overlay", record.overlay_path, channel=channel,
+                               frame_start=start)
+    if overlay.frame_duration == source.frame_duration:  # the whole video: trim it like the source
+        overlay.frame_start = source.frame_start
+        overlay.frame_offset_start = source.frame_offset_start
+        overlay.frame_offset_end = source.frame_offset_end
+    elif overlay.frame_final_end > end:  # the clip window: cut any extra tail
+        overlay.frame_offset_end = overlay.frame_final_end - end
+    return f"Overlay video added on channel {channel}."
+
+
+def import_output(context, record) -> str:
+    """Import the record's downloaded output and return what was done, for the user."""
+    scene = context.scene
+    path = record.output_path
+    if not path or not os.path.isfile(path):
+        raise ImportProblem(f"The downloaded output {path or '(none)'} is missing. Download it again "
+                            "with Import (it fetches the file when it is gone).")
+    if record.video_fps <= 0:
+        raise ImportProblem("This job has no video frame rate recorded; capture the strip again.")
+    scene_rate = (scene.render.fps, scene.render.fps_base)
+    if path.lower().endswith(".fbx"):
+        objects, keyed_fps = _import_fbx(context, path)
+    else:
+        objects, keyed_fps = _append_blend(context, path, record.video_fps)
+    armature = _pick_armature(objects)
+    if armature is None or armature.animation_data is None or armature.animation_data.action is None:
+        _remove(objects)
+        scene.render.fps, scene.render.fps_base = scene_rate
+        raise ImportProblem(f"{os.path.basename(path)!r} holds no animated armature; nothing was imported.")
+
+    armature.name = record.strip_name or armature.name
+    retime = retime_for_import(_first_key(armature), keyed_fps, record.video_fps, record.strip_start)
+    keys, first, last = _retime_action(armature, retime)
+
+    prefs_mode = _timing_mode(context)
+    video_rate = fps_parts(record.video_fps)
+    if prefs_mode == "SCENE_FPS":
+        scene.render.fps, scene.render.fps_base = video_rate
+        timing = f"scene set to the video's {record.video_fps:g} fps"
+    else:
+        scene.render.fps, scene.render.fps_base = scene_rate
+        scene_fps = scene_rate[0] / scene_rate[1]
+        timing = (f"action retimed to one key per video frame; scene kept at {scene_fps:g} fps"
+                  + ("" if same_rate(scene_fps, record.video_fps)
+                     else f" (the {record.video_fps:g} fps video and the skeleton play together at that rate)"))
+
+    for obj in context.view_layer.objects:
+        obj.select_set(False)
+    armature.select_set(True)
+    context.view_layer.objects.active = armature
+    record.imported_object = armature.name
+
+    message = (f"Imported {armature.name!r}: {keys} keys on frames {first:g}-{last:g}, in step with strip "
+               f"{record.strip_name!r}; {timing}.")
+    if record.overlay_path and os.path.isfile(record.overlay_path):
+        message += " " + add_overlay_strip(scene, record)
+    return message
+
+
+def _timing_mode(context) -> str:
+    from .settings import preferences  # late: settings needs the add-on enabled
+    return preferences(context).timing_mode

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Capture sessions: a worker thread doing a job's network steps, and the main-thread side that
+stores what it reports in the job's record.
+
+A session is kept in this module's SESSIONS by record uid. Whoever drives it calls `tick()` on the
+main thread: a modal operator on its timer events (when a user runs Capture), a blocking loop in an
+operator's execute(), or the background app timer for jobs resumed after a file was opened. All three
+run the same `tick()`, which drains the worker's queue within a time budget and touches bpy.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import bpy
+from bpy.app.handlers import persistent
+
+from ..lib import tasks, watcher
+from . import settings
+from .state import find_record, remove_record
+
+RUNNING, FINISHED, FAILED, STOPPED = "RUNNING", "FINISHED", "FAILED", "STOPPED"
+TICK_BUDGET = 0.02   # seconds of main-thread work per tick, import excepted
+BACKGROUND_INTERVAL = 0.25
+
+# the stage a record is in while each step runs
+STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "poll": "POLLING",
+               "download": "DOWNLOADING"}
+STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "POLLING", "poll": "DOWNLOADING",
+                    "download": "DOWNLOADED"}
+RECORD_FIELDS = ("file_id", "take_id", "job_id", "job_state", "percentage", "output_path", "overlay_path")
+
+SESSIONS: dict[str, CaptureSession] = {}
+
+Finisher = Callable[[object, object], str]  # (context, record) -> message, on the main thread
+
+
+class CaptureSession:
+    """One job's network steps on a worker, applied to the record `uid` of scene `scene_name`."""
+
+    def __init__(self, scene_name: str, uid: str, steps, values: dict,
+                 finish: Finisher | None = None, forget_if_failed_early: bool = False):
+        self.scene_name = scene_name
+        self.uid = uid
+        self.worker = tasks.Worker(steps, values, name=f"move-ai-{uid[:8]}")
+        self.finish = finish
+        self.forget_if_failed_early = forget_if_failed_early
+        self.status = RUNNING
+        self.reports: list[tuple[str, str]] = []   # (INFO|WARNING|ERROR, text) not yet shown
+        self.driven_by_operator = False
+        self.started = time.monotonic()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> CaptureSession:
+        if self.uid in SESSIONS and SESSIONS[self.uid].status == RUNNING:
+            raise RuntimeError("this job is already being watched")
+        SESSIONS[self.uid] = self
+        self.worker.start()
+        return self
+
+    def record(self):
+        return find_record(bpy.data.scenes.get(self.scene_name), self.uid)
+
+    def stop(self) -> str:
+        """Stop the worker (ESC, Cancel poll). The job, if any, keeps running on Move."""
+        self.worker.abort()
+        record = self.record()
+        if record is not None and record.job_id:
+            text = (f"Stopped watching job {record.job_id}. It continues on Move; press Resume to "
+                    "pick it up again (also after reopening this file).")
+        else:
+            text = "Capture cancelled before a job was created."
+        self._end(STOPPED, "WARNING", text, stage="STOPPED")
+        return text
+
+    def _end(self, status: str, level: str, text: str, stage: str | None = None) -> None:
+        self.status = status
+        self.reports.append((level, text))
+        record = self.record()
+        if record is not None:
+            record.message = text
+            if stage:
+                record.stage = stage
+            if status != FINISHED and self.forget_if_failed_early and not record.file_id:
+                # nothing exists on the server: leave the scene as it was
+                remove_record(bpy.data.scenes[self.scene_name], self.uid)
+        if SESSIONS.get(self.uid) is self:
+            del SESSIONS[self.uid]
+        redraw()
+
+    # -- main thread -----------------------------------------------------------------------------
+    def tick(self, context, wait: float = 0.0, budget: float = TICK_BUDGET) -> str:
+        """Apply waiting messages (waiting up to `wait` s for one) and return the status."""
+        if self.status != RUNNING:
+            return self.status
+        deadline = time.monotonic() + budget
+        for message in self.worker.poll(wait):
+            if self.status != RUNNING:
+                break
+            self._apply(context, message)
+            if time.monotonic() > deadline:
+                break
+        return self.status
+
+    def _apply(self, context, message) -> None:
+        record = self.record()
+        if record is None:  # the scene or record was deleted, or another file was opened
+            self.worker.abort()
+            self.status = STOPPED
+            SESSIONS.pop(self.uid, None)
+            return
+        if isinstance(message, tasks.Progress):
+            record.stage = STEP_STAGES.get(message.step, record.stage)
+            if message.fraction is not None:
+                record.progress = max(0.0, min(1.0, message.fraction))
+            if message.text and record.message != message.text:
+                record.message = message.text
+            redraw()
+        elif isinstance(message, tasks.StepDone):
+            for key, value in message.values.items():
+                if key in RECORD_FIELDS and value is not None:
+                    setattr(record, key, value)
+            if message.step in STEP_DONE_STAGES and record.stage == STEP_STAGES.get(message.step):
+                record.stage = STEP_DONE_STAGES[message.step]
+            redraw()
+        elif isinstance(message, tasks.Failed):
+            if message.kind == "JobFailed":
+                record.job_state = "FAILED"
+                record.failure_reason = message.message
+                text = f"Move could not process job {record.job_id}: {message.message}"
+            else:
+                text = message.message
+            self._end(FAILED, "ERROR", text, stage="FAILED")
+        elif isinstance(message, tasks.Stopped):
+            self.stop()
+        elif isinstance(message, tasks.AllDone):
+            self._all_done(context, record)
+
+    def _all_done(self, context, record) -> None:
+        if self.finish is None:
+            self._end(FINISHED, "INFO", _done_text(record))
+            return
+        try:
+            text = self.finish(context, record)
+        except Exception as exc:  # an import problem must reach the user, not the console only
+            self._end(FAILED, "ERROR", str(exc))
+            return
+        self._end(FINISHED, "INFO", text)
+
+    def run_blocking(self, context, timeout: float | None = None) -> str:
+        """For execute(): wait on the same worker and apply its messages until it ends."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while self.tick(context, wait=0.2, budget=1.0) == RUNNING:
+                if deadline is not None and time.monotonic() > deadline:
+                    self.stop()
+        except KeyboardInterrupt:
+            self.stop()
+        return self.status
+
+    def take_reports(self) -> list[tuple[str, str]]:
+        reports, self.reports = self.reports, []
+        return reports
+
+
+def _done_text(record) -> str:
+    if record.stage == "DOWNLOADED":
+        return f"Job {record.job_id} finished; downloaded {record.output_path}."
+    if record.job_id:
+        return f"Job {record.job_id} created for strip {record.strip_name!r}."
+    if record.take_id:
+        return f"Take {record.take_id} created."
+    return f"Uploaded {record.strip_name!r} as file {record.file_id}."
+
+
+def record_values(context, record, client) -> dict:
+    """What the worker steps need, copied off the record (the worker never reads bpy)."""
+    return {
+        "client": client, "video_path": bpy.path.abspath(record.video_path), "file_id": record.file_id,
+        "take_id": record.take_id, "job_id": record.job_id, "name": record.strip_name,
+        "options": record.options.as_api(),
+        "clip_window": (record.clip_start, record.clip_end) if record.clip_end > record.clip_start else None,
+        "outputs": watcher.wanted_outputs(record.import_format, record.want_overlay),
+        "import_format": record.import_format, "overlay": record.want_overlay,
+        "download_dir": record.download_dir,
+        "metadata": {"blender": bpy.app.version_string, "addon": "move_ai"},
+    }
+
+
+def redraw() -> None:
+    wm = bpy.context.window_manager
+    for window in getattr(wm, "windows", []):
+        screen = window.screen
+        for area in getattr(screen, "areas", []):
+            if area.type in ("SEQUENCE_EDITOR", "VIEW_3D", "PREFERENCES"):
+                area.tag_redraw()
+
+
+# -- jobs resumed after a file is opened: driven by an app timer (a modal operator may take over) --
+def _drive_background() -> float | None:
+    for session in list(SESSIONS.values()):
+        if not session.driven_by_operator:
+            session.tick(bpy.context)
+            for _level, text in session.take_reports():
+                print(f"Move AI: {text}")
+    return BACKGROUND_INTERVAL if any(not s.driven_by_operator for s in SESSIONS.values()) else None
+
+
+def ensure_background_timer() -> None:
+    if not bpy.app.timers.is_registered(_drive_background):
+        bpy.app.timers.register(_drive_background, first_interval=BACKGROUND_INTERVAL)
+
+
+def resume_steps(record) -> list:
+    if record.job_state == "FINISHED" and record.output_path:
+        return []
+    return watcher.steps_from("poll")
+
+
+def resume_record(context, scene, record, finish: Finisher | None) -> CaptureSession | None:
+    """Start watching a saved job again; None (and a message on the record) if it cannot be."""
+    existing = SESSIONS.get(record.uid)
+    if existing is not None:
+        return existing
+    steps = resume_steps(record)
+    if not steps:
+        return None
+    try:
+        client = settings.make_client(context)
+    except settings.SettingsProblem as exc:
+        record.message = f"Cannot resume job {record.job_id}: {exc}"
+        return None
+    record.stage = "POLLING"
+    session = CaptureSession(scene.name, record.uid, steps, record_values(context, record, client),
+                             finish=finish if record.auto_import else None)
+    return session.start()
+
+
+@persistent
+def on_load_pre(*_args) -> None:
+    stop_all()
+
+
+@persistent
+def on_load_post(*_args) -> None:
+    from .flow import import_after_download  # late import: flow imports this module
+    context = bpy.context
+    started = False
+    for scene in bpy.data.scenes:
+        for record in scene.move_ai.jobs:
+            if record.is_resumable and resume_record(context, scene, record, import_after_download):
+                started = True
+    if started:
+        ensure_background_timer()
+
+
+def stop_all(join_timeout: float = 2.0) -> None:
+    """Abort every worker and forget every session (file closing, add-on disabled)."""
+    sessions = list(SESSIONS.values())
+    SESSIONS.clear()
+    for session in sessions:
+        session.worker.abort()
+        session.status = STOPPED
+    for session in sessions:
+        session.worker.join(join_timeout)
+
+
+def register() -> None:
+    bpy.app.handlers.load_pre.append(on_load_pre)
+    bpy.app.handlers.load_post.append(on_load_post)
+
+
+def unregister() -> None:
+    for handlers, function in ((bpy.app.handlers.load_pre, on_load_pre),
+                               (bpy.app.handlers.load_post, on_load_post)):
+        while function in handlers:
+            handlers.remove(function)
+    if bpy.app.timers.is_registered(_drive_background):
+        bpy.app.timers.unregister(_drive_background)
+    stop_all()

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The add-on's settings as the operators need them: a client, a download folder, job options."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import bpy
+
+from ..lib import ConfigError, MoveClient
+from ..lib.credentials import is_loopback_host
+
+ADDON_ID = __package__.rpartition(".")[0]  # bl_ext.user_default.move_ai when installed
+API_KEY_ENV = "MOVE_API_KEY"
+LOCAL_ENDPOINT = "http://127.0.0.1:8765/ugc/graphql"
+
+
+class SettingsProblem(Exception):
+    """The settings do not allow the request; str() tells the user what to change."""
+
+
+def preferences(context=None):
+    context = context or bpy.context
+    addon = context.preferences.addons.get(ADDON_ID)
+    if addon is None:
+        raise SettingsProblem("The Move AI add-on is not enabled (Edit > Preferences > Add-ons).")
+    return addon.preferences
+
+
+def api_key(prefs) -> str:
+    """MOVE_API_KEY from the environment wins over the preference (handy for render farms and CI)."""
+    return os.environ.get(API_KEY_ENV, "").strip() or prefs.api_key
+
+
+def check_online_access(endpoint: str) -> None:
+    """Blender's 'Allow Online Access' governs every host but this machine."""
+    host = urlsplit(endpoint).hostname or ""
+    if bpy.app.online_access or is_loopback_host(host):
+        return
+    raise SettingsProblem(
+        f"Online access is turned off in Blender, so the add-on will not contact {host or endpoint}. "
+        "Turn on Edit > Preferences > System > Network > Allow Online Access, or use a local server.")
+
+
+def make_client(context=None) -> MoveClient:
+    """A client for the configured endpoint and key; SettingsProblem (never quoting the key) if unusable."""
+    prefs = preferences(context)
+    endpoint = prefs.endpoint.strip()
+    check_online_access(endpoint)
+    try:
+        return MoveClient(api_key(prefs), endpoint)
+    except ConfigError as exc:
+        raise SettingsProblem(str(exc)) from None
+
+
+def download_dir(context=None) -> Path:
+    """The preference when set; else `move_ai/` beside the saved .blend; else the add-on's user folder."""
+    prefs = preferences(context)
+    if prefs.download_dir.strip():
+        if prefs.download_dir.startswith("//") and not bpy.data.filepath:
+            raise SettingsProblem("The download folder is relative to the .blend file, which was never "
+                                  "saved. Save the file, or choose an absolute folder in the add-on "
+                                  "preferences.")
+        return Path(bpy.path.abspath(prefs.download_dir))
+    if bpy.data.filepath:
+        return Path(bpy.data.filepath).parent / "move_ai"
+    return Path(bpy.utils.extension_path_user(ADDON_ID, path="downloads", create=True))
+
+
+def job_options(context) -> dict:
+    """The scene's options when it overrides them, else the preferences' defaults."""
+    state = context.scene.move_ai
+    source = state.options if state.use_custom_options else preferences(context)
+    return {"mocapModel": source.mocap_model, "trackFingers": source.track_fingers,
+            "trackBall": source.track_ball, "floorPlane": source.floor_plane}
