@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
+
+# Before anything imports bpy: Blender's user config (extensions, preferences) goes to a temporary
+# folder, never the real one. Set first here so whichever test module imports bpy first agrees.
+os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="blender-user-"))
 
 import pytest
 
