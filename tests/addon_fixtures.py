@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fixtures of the add-on tests: the extension built with Blender's builder and installed the way
+Blender installs it, a clean scene, movie strips of real videos, and a driver for modal operators.
+
+The bpy module has no event loop: `bpy.ops.x('INVOKE_DEFAULT')` never reaches invoke() and timers
+never fire. `ModalDriver` therefore registers a test-only subclass of a real operator whose execute()
+calls the real invoke() with a stand-in event, keeps that real operator instance, and calls its real
+modal() with stand-in TIMER events, as Blender's window manager would.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+assert "BLENDER_USER_RESOURCES" in os.environ, "conftest.py must set it before bpy is imported"
+import bpy  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_addon  # noqa: E402
+
+MODULE = "bl_ext.user_default.move_ai"
+
+
+@pytest.fixture(scope="session")
+def addon_zip(tmp_path_factory) -> Path:
+    """dist-like folder with move_ai-<version>.zip built (and validated) by Blender's own tool."""
+    return build_addon.build(tmp_path_factory.mktemp("dist"))
+
+
+def install(zip_path: Path):
+    result = bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
+                                                      enable_on_install=True)
+    assert result == {"FINISHED"}
+    return sys.modules[MODULE]
+
+
+@pytest.fixture(scope="session")
+def installed_addon(addon_zip):
+    return install(addon_zip)
+
+
+@pytest.fixture
+def addon(installed_addon):
+    """The installed, enabled extension module (bl_ext.user_default.move_ai), looked up afresh:
+    a test that disables and enables the add-on gets new modules."""
+    if MODULE not in bpy.context.preferences.addons:
+        import addon_utils
+        addon_utils.enable(MODULE, default_set=True)
+    return sys.modules[MODULE]
+
+
+def prefs():
+    return bpy.context.preferences.addons[MODULE].preferences
+
+
+@pytest.fixture
+def local_prefs(addon, local_server, tmp_path):
+    """Preferences pointing at the local server, downloads into the test's folder; restored after."""
+    p = prefs()
+    saved = {k: getattr(p, k) for k in ("api_key", "endpoint", "import_format", "add_overlay",
+                                         "timing_mode", "download_dir")}
+    p.api_key, p.endpoint = local_server.api_key, local_server.endpoint
+    p.import_format, p.add_overlay, p.timing_mode = "fbx", False, "RETIME"
+    p.download_dir = str(tmp_path / "downloads")
+    yield p
+    p = prefs()  # fetched again: a test that disables and enables the add-on frees the old ones
+    for key, value in saved.items():
+        setattr(p, key, value)
+
+
+@pytest.fixture
+def scene(addon):
+    """An empty new file (the add-on stays enabled), 24 fps; no sessions left from other tests."""
+    addon.operators.session.stop_all()
+    bpy.ops.wm.read_homefile(use_empty=True)
+    sc = bpy.context.scene
+    sc.render.fps, sc.render.fps_base = 24, 1.0
+    yield sc
+    addon.operators.session.stop_all()
+
+
+def strips_of(sc):
+    editor = sc.sequence_editor
+    if editor is None:
+        return []
+    return list(editor.strips if hasattr(editor, "strips") else editor.sequences)
+
+
+def add_movie(sc, path, frame_start: int = 37, trim_start: int = 0, trim_end: int = 0, channel: int = 2):
+    """A movie strip of `path`, made active, with its head and tail trimmed by whole frames."""
+    editor = sc.sequence_editor or sc.sequence_editor_create()
+    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+    strip = strips.new_movie(Path(path).stem, str(path), channel=channel, frame_start=frame_start)
+    strip.frame_offset_start = trim_start
+    strip.frame_offset_end = trim_end
+    editor.active_strip = strip
+    return strip
+
+
+def snapshot(sc) -> dict:
+    """What a user could see change in a scene: objects, actions, strips, job records, fps."""
+    return {
+        "objects": sorted(o.name for o in bpy.data.objects),
+        "actions": sorted(a.name for a in bpy.data.actions),
+        "strips": sorted((s.name, s.channel, s.frame_final_start, s.frame_final_end) for s in strips_of(sc)),
+        "jobs": len(sc.move_ai.jobs),
+        "fps": (sc.render.fps, sc.render.fps_base),
+    }
+
+
+@dataclass
+class FakeEvent:
+    """Stands in for a window-manager event (the bpy module has none of its own)."""
+    type: str = "TIMER"
+    value: str = "NOTHING"
+
+
+class ModalDriver:
+    """Run a real moveai operator as a user would (invoke, then modal on timer events)."""
+
+    def __init__(self, addon, cls_name: str):
+        base = getattr(addon.operators.flow, cls_name, None) or getattr(addon.operators.actions, cls_name)
+        driver = self
+        self.instance = None
+        self.reports: list[tuple[str, str]] = []
+        self.invoke_result = None
+
+        class Driven(base):
+            bl_idname = "moveai_test." + base.bl_idname.split(".", 1)[1]
+
+            def execute(self, context):  # only the test calls this: it invokes for real
+                driver.instance = self
+                driver.invoke_result = self.invoke(context, FakeEvent("LEFTMOUSE", "PRESS"))
+                return driver.invoke_result
+
+            def report(self, type, message):  # record, then report as Blender does
+                driver.reports.append((next(iter(type)), message))
+                return super().report(type, message)
+
+        Driven.__name__ = "MOVEAI_TEST_OT_" + base.bl_idname.split(".", 1)[1]
+        self.cls = Driven
+        bpy.utils.register_class(Driven)
+        self.op = getattr(bpy.ops.moveai_test, Driven.bl_idname.split(".", 1)[1])
+
+    def invoke(self, **props):
+        self.op("EXEC_DEFAULT", **props)
+        return self.invoke_result
+
+    def tick(self, event: FakeEvent | None = None):
+        return self.instance.modal(bpy.context, event or FakeEvent())
+
+    def run(self, timeout: float = 60.0, interval: float = 0.05, **props) -> set:
+        """invoke(), then TIMER events every `interval` s until modal() ends (or `timeout`)."""
+        result = self.invoke(**props)
+        if result != {"RUNNING_MODAL"}:
+            return result
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = self.tick()
+            if result != {"PASS_THROUGH"} and result != {"RUNNING_MODAL"}:
+                return result
+            time.sleep(interval)
+        raise AssertionError(f"modal operator still running after {timeout} s; reports: {self.reports}")
+
+    def close(self) -> None:
+        bpy.utils.unregister_class(self.cls)
+
+
+@pytest.fixture
+def modal(addon):
+    """modal("MOVEAI_OT_capture") -> ModalDriver; unregistered after the test."""
+    drivers: list[ModalDriver] = []
+
+    def make(cls_name: str) -> ModalDriver:
+        drivers.append(ModalDriver(addon, cls_name))
+        return drivers[-1]
+
+    yield make
+    for d in drivers:
+        d.close()
+
+
+def armature_keys(obj) -> list[float]:
+    """Frames of the armature's keys (union over its f-curves), 4.2 and 5.0 actions alike."""
+    from importlib import import_module
+    importer = import_module(MODULE + ".operators.importer")
+    curves = importer.action_fcurves(obj.animation_data.action, getattr(obj.animation_data, "action_slot", None))
+    return sorted({round(p.co.x, 4) for c in curves for p in c.keyframe_points})
