@@ -131,19 +131,21 @@ class ModalDriver:
         self.reports: list[tuple[str, str]] = []
         self.invoke_result = None
 
-        class Driven(base):
-            bl_idname = "moveai_test." + base.bl_idname.split(".", 1)[1]
+        def execute(op, context):  # only the test calls this: it invokes for real
+            driver.instance = op
+            driver.invoke_result = op.invoke(context, FakeEvent("LEFTMOUSE", "PRESS"))
+            return driver.invoke_result
 
-            def execute(self, context):  # only the test calls this: it invokes for real
-                driver.instance = self
-                driver.invoke_result = self.invoke(context, FakeEvent("LEFTMOUSE", "PRESS"))
-                return driver.invoke_result
+        def _forward(op, session):  # note what the operator is about to report, then report it
+            driver.reports.extend(session.reports)
+            return base._forward(op, session)
 
-            def report(self, type, message):  # record, then report as Blender does
-                driver.reports.append((next(iter(type)), message))
-                return super().report(type, message)
-
-        Driven.__name__ = "MOVEAI_TEST_OT_" + base.bl_idname.split(".", 1)[1]
+        # A sibling of the real class (same bases, same functions), not a subclass: registering a
+        # subclass of a registered operator breaks the original's link to its Python class.
+        name = base.bl_idname.split(".", 1)[1]
+        namespace = {k: v for k, v in base.__dict__.items() if k not in ("__dict__", "__weakref__", "bl_rna")}
+        namespace.update(bl_idname="moveai_test." + name, execute=execute, _forward=_forward)
+        Driven = type("MOVEAI_TEST_OT_" + name, base.__bases__, namespace)
         self.cls = Driven
         bpy.utils.register_class(Driven)
         self.op = getattr(bpy.ops.moveai_test, Driven.bl_idname.split(".", 1)[1])
