@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Job ids live in the .blend the moment they exist: save mid-job, reopen, and the job resumes and
+finishes; Esc stops watching without losing the job. The API key never reaches the saved file.
+
+The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (ModalDriver).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+from addon_fixtures import (MODULE, FakeEvent, add_movie, addon, addon_zip, armature_keys,  # noqa: F401
+                            installed_addon, local_prefs, modal, scene)
+
+import bpy  # noqa: E402
+
+
+def _tick_until(driver, condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, driver.reports
+        assert driver.tick() == {"PASS_THROUGH"}, driver.reports
+        time.sleep(0.02)
+
+
+def test_save_mid_job_reopen_resume(scene, local_prefs, modal, sample_video, tmp_path):
+    strip = add_movie(scene, sample_video, frame_start=37, trim_start=6, trim_end=10)
+    first, count = strip.frame_final_start, strip.frame_final_duration
+    capture = modal("MOVEAI_OT_capture")
+    assert capture.invoke() == {"RUNNING_MODAL"}
+    record = scene.move_ai.jobs[-1]
+    _tick_until(capture, lambda: record.job_id)
+    uid, job_id, state = record.uid, record.job_id, record.job_state
+    assert state in ("NOT_STARTED", "RUNNING") and record.take_id and record.file_id
+
+    path = tmp_path / "mid_job.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path), compress=False)
+    data = path.read_bytes()
+    assert job_id.encode() in data  # the ids are in the file (so the search below means something)
+    assert local_prefs.api_key and local_prefs.api_key.encode() not in data
+
+    bpy.ops.wm.open_mainfile(filepath=str(path))  # as after a restart: load_post resumes the job
+    session = sys.modules[MODULE + ".operators.session"]
+    assert uid in session.SESSIONS and not session.SESSIONS[uid].driven_by_operator
+    assert bpy.app.timers.is_registered(session._drive_background)
+
+    watch = modal("MOVEAI_OT_poll_job")  # the panel's Resume takes the background session over
+    assert watch.run(timeout=60, job=uid) == {"FINISHED"}, watch.reports
+    sc = bpy.context.scene
+    record = next(r for r in sc.move_ai.jobs if r.uid == uid)
+    assert record.job_state == "FINISHED" and record.stage == "IMPORTED"
+    arm = bpy.data.objects[record.imported_object]
+    assert armature_keys(arm) == [float(f) for f in range(first, first + count)]
+
+
+def test_escape_stops_watching_and_poll_resumes(scene, local_prefs, modal, sample_video):
+    add_movie(scene, sample_video)
+    capture = modal("MOVEAI_OT_capture")
+    assert capture.invoke() == {"RUNNING_MODAL"}
+    record = scene.move_ai.jobs[-1]
+    _tick_until(capture, lambda: record.job_id)
+    assert capture.tick(FakeEvent("ESC", "PRESS")) == {"CANCELLED"}
+    assert record.stage == "STOPPED" and "continues on Move" in record.message
+    assert record.job_id in record.message
+    assert not [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    assert bpy.ops.moveai.poll_job("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
+    assert record.stage == "IMPORTED" and bpy.data.objects[record.imported_object].type == "ARMATURE"
+
+
+def test_cancel_poll_operator(scene, local_prefs, modal, sample_video):
+    add_movie(scene, sample_video)
+    capture = modal("MOVEAI_OT_capture")
+    capture.invoke()
+    record = scene.move_ai.jobs[-1]
+    _tick_until(capture, lambda: record.job_id)
+    assert bpy.ops.moveai.cancel_poll("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
+    assert capture.tick() == {"CANCELLED"}  # the modal operator notices and ends
+    assert record.stage == "STOPPED"
