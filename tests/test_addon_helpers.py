@@ -1,0 +1,108 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The add-on's pure helpers (no bpy): clip windows and retiming, strip checks, the worker."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from lib import errors
+from lib.strips import StripFacts, StripProblem, video_path
+from lib.tasks import AllDone, Failed, Progress, StepDone, Stopped, Worker
+from lib.timing import clip_window, fps_parts, retime_for_import
+from lib.watcher import PollSchedule, steps_from, wanted_outputs
+
+
+def test_clip_window_of_a_trimmed_strip():
+    w = clip_window(frame_offset_start=6, frame_final_duration=32, video_fps=24)
+    assert (w.start, w.end) == (0.25, pytest.approx(38 / 24))
+    assert w.frame_count(24) == 32  # the server cuts frames round(start*fps) .. round(end*fps)-1
+    with pytest.raises(ValueError):
+        clip_window(0, 0, 24)
+
+
+@pytest.mark.parametrize("keyed_fps, video_fps", [(24, 24), (30, 24), (24, 23.976), (25, 50)])
+def test_retime_puts_sample_i_on_strip_start_plus_i(keyed_fps, video_fps):
+    imported = [1 + i * keyed_fps / video_fps for i in range(40)]  # where an importer lays the keys
+    r = retime_for_import(imported[0], keyed_fps, video_fps, strip_start=43)
+    assert [r.frame(x) for x in imported] == [43.0 + i for i in range(40)]
+
+
+def test_fps_parts():
+    assert fps_parts(24) == (24, 1.0)
+    assert fps_parts(29.97) == (30, pytest.approx(1.001, abs=1e-4))
+
+
+def _facts(tmp_path, **kw):
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"x" * 10)
+    base = dict(name="v", type="MOVIE", filepath=str(video), blend_path="", absolute_path=str(video),
+                fps=24.0, frame_final_duration=10)
+    base.update(kw)
+    return StripFacts(**base)
+
+
+def test_strip_checks(tmp_path):
+    assert video_path(_facts(tmp_path)) == tmp_path / "v.mp4"
+    with pytest.raises(StripProblem, match="sound strip"):
+        video_path(_facts(tmp_path, type="SOUND"))
+    with pytest.raises(StripProblem, match="never saved"):
+        video_path(_facts(tmp_path, filepath="//v.mp4", absolute_path="//v.mp4"))
+    with pytest.raises(StripProblem, match="not a video Move accepts"):
+        (tmp_path / "v.mkv").write_bytes(b"x")
+        video_path(_facts(tmp_path, filepath=str(tmp_path / "v.mkv"), absolute_path=str(tmp_path / "v.mkv")))
+    with pytest.raises(StripProblem, match="shows no frames"):
+        video_path(_facts(tmp_path, frame_final_duration=0))
+
+
+def test_worker_runs_steps_in_order_and_reports():
+    seen = []
+
+    def first(ctx):
+        ctx.progress(0.5, "half")
+        return {"a": 1}
+
+    def second(ctx):
+        seen.append(ctx.values["a"])
+        return {"b": 2}
+
+    w = Worker([("first", first), ("second", second)]).start()
+    w.join(5)
+    messages = w.poll()
+    assert messages == [Progress("first", 0.5, "half"), StepDone("first", {"a": 1}), StepDone("second", {"b": 2}),
+                        AllDone()]
+    assert seen == [1] and w.values["b"] == 2 and not w.alive
+
+
+def test_worker_failure_and_abort():
+    def fails(ctx):
+        raise errors.AuthError("Move refused the API key.")
+
+    w = Worker([("x", fails), ("never", lambda ctx: {})]).start()
+    w.join(5)
+    assert w.poll() == [Failed("x", "Move refused the API key.", "AuthError")]
+
+    started = threading.Event()
+
+    def waits(ctx):
+        started.set()
+        if ctx.cancel.wait(10):
+            raise errors.Cancelled("Cancelled.")
+
+    w = Worker([("wait", waits)], name="move-ai-test").start()
+    started.wait(5)
+    t = time.monotonic()
+    w.abort()
+    w.join(5)
+    assert time.monotonic() - t < 1 and w.poll() == [Stopped("wait")]
+
+
+def test_poll_schedule_and_outputs():
+    local = PollSchedule("http://127.0.0.1:8765/ugc/graphql")
+    cloud = PollSchedule("https://api.move.ai/ugc/graphql")
+    assert local.next_wait() == 0.25
+    assert [cloud.next_wait() for _ in range(6)] == [3, 6, 9, 12, 15, 15]  # Move's 15 s pace, sooner first
+    assert wanted_outputs("fbx", True) == ["MAIN_FBX", "RENDER_OVERLAY_VIDEO"]
+    assert wanted_outputs("blend", False) == ["MAIN_BLEND"]
+    assert [n for n, _ in steps_from("job")] == ["job", "poll", "download"]
