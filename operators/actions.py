@@ -14,7 +14,7 @@ from . import settings
 from .state import find_record
 
 # The last connection test, shown in the preferences (runtime only, never saved).
-CONNECTION = {"text": "", "ok": False}
+CONNECTION: dict = {"text": "", "ok": False}
 
 
 def _who_am_i(context: tasks.StepContext) -> dict:
@@ -72,11 +72,13 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
+        worker = self._worker
+        assert worker is not None  # invoke() returns CANCELLED when there is none
         if event.type == "ESC":
-            self._worker.abort()
+            worker.abort()
         elif event.type != "TIMER":
             return {"PASS_THROUGH"}
-        if not self._handle(self._worker.poll()):
+        if not self._handle(worker.poll()):
             return {"PASS_THROUGH"}
         context.window_manager.event_timer_remove(self._timer)
         for area in context.screen.areas if context.screen else []:

@@ -27,9 +27,9 @@ def import_after_download(context, record) -> str:
     return text
 
 
-class FlowOperator:
-    """Shared modal/blocking driving of a CaptureSession; subclasses say how to make the session."""
-    bl_options = {"REGISTER"}
+class FlowOperator(bpy.types.Operator):
+    """Shared modal/blocking driving of a CaptureSession; subclasses say how to make the session.
+    Never registered itself: each subclass is one operator."""
 
     job: StringProperty(name="Job record", description="uid of the job record; empty: the latest that fits",
                         options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
@@ -143,7 +143,7 @@ def record_from_active_strip(context):
     return record
 
 
-class MOVEAI_OT_capture(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_capture(FlowOperator):
     """Send the active movie strip to Move and import the animated skeleton it makes"""
     bl_idname = "moveai.capture"
     bl_label = "Move: Capture Active Strip"
@@ -155,7 +155,7 @@ class MOVEAI_OT_capture(FlowOperator, bpy.types.Operator):
                           forget_if_failed_early=True)
 
 
-class MOVEAI_OT_upload_strip(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_upload_strip(FlowOperator):
     """Upload the active movie strip's video to Move (streamed from disk)"""
     bl_idname = "moveai.upload_strip"
     bl_label = "Move: Upload Active Strip"
@@ -166,7 +166,7 @@ class MOVEAI_OT_upload_strip(FlowOperator, bpy.types.Operator):
                           forget_if_failed_early=True)
 
 
-class MOVEAI_OT_create_take(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_create_take(FlowOperator):
     """Create a Move take from the uploaded video"""
     bl_idname = "moveai.create_take"
     bl_label = "Move: Create Take"
@@ -176,7 +176,7 @@ class MOVEAI_OT_create_take(FlowOperator, bpy.types.Operator):
         return self.start(context, record, watcher.steps_from("take", "take"))
 
 
-class MOVEAI_OT_create_job(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_create_job(FlowOperator):
     """Create a Move job on the take, with the clip window of the strip's trim"""
     bl_idname = "moveai.create_job"
     bl_label = "Move: Create Job"
@@ -189,7 +189,7 @@ class MOVEAI_OT_create_job(FlowOperator, bpy.types.Operator):
         return self.start(context, record, watcher.steps_from("job", "job"))
 
 
-class MOVEAI_OT_poll_job(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_poll_job(FlowOperator):
     """Watch a Move job until it ends, then download its output (resumes a saved job too)"""
     bl_idname = "moveai.poll_job"
     bl_label = "Move: Watch Job"
@@ -210,7 +210,7 @@ class MOVEAI_OT_poll_job(FlowOperator, bpy.types.Operator):
                           finish=import_after_download if record.auto_import else None)
 
 
-class MOVEAI_OT_rerun_job(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_rerun_job(FlowOperator):
     """Run a new job on the same take with the current options, then import it"""
     bl_idname = "moveai.rerun_job"
     bl_label = "Move: Re-run Job"
@@ -235,11 +235,11 @@ class MOVEAI_OT_rerun_job(FlowOperator, bpy.types.Operator):
         return self.start(context, record, watcher.steps_from("job"), finish=import_after_download)
 
 
-class MOVEAI_OT_import_output(FlowOperator, bpy.types.Operator):
+class MOVEAI_OT_import_output(FlowOperator):
     """Import a finished job's output (downloading it first when it is not on disk)"""
     bl_idname = "moveai.import_output"
     bl_label = "Move: Import Job Output"
-    bl_options = {"REGISTER", "UNDO"}
+    bl_options = {"REGISTER", "UNDO"}  # type: ignore[assignment]  # (stubs want literals)
 
     def make_session(self, context):
         record = self.target_record(context, "job_id", what="a job")

@@ -62,7 +62,7 @@ def _import_fbx(context, path: str) -> tuple[list, float]:
     """New objects, and the rate the importer laid keys at (it sets the scene's fps from the file)."""
     before = set(bpy.data.objects)
     result = bpy.ops.import_scene.fbx(filepath=path)
-    if "FINISHED" not in result:
+    if "FINISHED" not in (result or ()):
         raise ImportProblem(f"Blender's FBX importer could not read {os.path.basename(path)!r}.")
     keyed_fps = float(context.scene.render.fps)  # the importer converts FBX time with this integer rate
     return [o for o in bpy.data.objects if o not in before], keyed_fps
@@ -71,7 +71,7 @@ def _import_fbx(context, path: str) -> tuple[list, float]:
 def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
     """Append every object of the output .blend with the actions it uses, linked into the scene."""
     try:
-        with bpy.data.libraries.load(path, link=False) as (source, target):
+        with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
             target.objects = list(source.objects)
     except OSError as exc:
         raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}") from None

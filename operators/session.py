@@ -247,7 +247,7 @@ def on_load_post(*_args) -> None:
     context = bpy.context
     started = False
     for scene in bpy.data.scenes:
-        for record in scene.move_ai.jobs:
+        for record in scene.move_ai.jobs:  # type: ignore[attr-defined]
             if record.is_resumable and resume_record(context, scene, record, import_after_download):
                 started = True
     if started:

@@ -115,10 +115,10 @@ CLASSES = (MoveJobOptions, MoveJobRecord, MoveSceneState)
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
-    bpy.types.Scene.move_ai = PointerProperty(type=MoveSceneState)
+    bpy.types.Scene.move_ai = PointerProperty(type=MoveSceneState)  # type: ignore[attr-defined]
 
 
 def unregister() -> None:
-    del bpy.types.Scene.move_ai
+    del bpy.types.Scene.move_ai  # type: ignore[attr-defined]
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

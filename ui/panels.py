@@ -78,13 +78,16 @@ def draw_job(layout, record) -> None:
         row.operator("moveai.open_folder", text="", icon="FILE_FOLDER").job = record.uid
 
 
-class MoveSidebar:
+class MoveSidebar(bpy.types.Panel):
+    """The shared sidebar; each subclass puts it in one editor."""
     bl_region_type = "UI"
     bl_category = "Move"
     bl_label = "Move AI"
 
     def draw(self, context):
         layout = self.layout
+        if layout is None:
+            return
         draw_strip(layout, context.scene)
         layout.operator("moveai.capture", icon="ARMATURE_DATA")
         draw_options(layout, context)
@@ -95,12 +98,12 @@ class MoveSidebar:
             draw_job(layout, record)
 
 
-class MOVEAI_PT_sequencer(MoveSidebar, bpy.types.Panel):
+class MOVEAI_PT_sequencer(MoveSidebar):
     bl_space_type = "SEQUENCE_EDITOR"
     bl_idname = "MOVEAI_PT_sequencer"
 
 
-class MOVEAI_PT_viewport(MoveSidebar, bpy.types.Panel):
+class MOVEAI_PT_viewport(MoveSidebar):
     bl_space_type = "VIEW_3D"
     bl_idname = "MOVEAI_PT_viewport"
 

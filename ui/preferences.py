@@ -59,7 +59,7 @@ class MOVEAI_AddonPreferences(bpy.types.AddonPreferences):
         row = col.row()
         row.operator("moveai.test_connection", icon="URL")
         if CONNECTION["text"]:
-            row.label(text=CONNECTION["text"], icon="CHECKMARK" if CONNECTION["ok"] else "ERROR")
+            row.label(text=str(CONNECTION["text"]), icon="CHECKMARK" if CONNECTION["ok"] else "ERROR")
         if not bpy.app.online_access:
             col.label(text="Online access is off: only a local server can be used "
                            "(System > Network > Allow Online Access).", icon="INFO")
