@@ -74,7 +74,9 @@ def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
         with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
             target.objects = list(source.objects)
     except OSError as exc:
-        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}") from None
+        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}. A .blend saved by a newer "
+                            "Blender cannot be opened by this one: choose FBX as the import format in the "
+                            "add-on preferences and import again.") from None
     objects = [o for o in target.objects if o is not None]
     for obj in objects:
         context.scene.collection.objects.link(obj)
