@@ -126,6 +126,7 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total
 
     blend_path = DEMO / "demo.blend"
     with step("save demo/demo.blend") as note:
+        blend_path.unlink(missing_ok=True)  # no demo.blend1 backup of an earlier run
         bpy.ops.wm.save_as_mainfile(filepath=str(blend_path), compress=False)
         key_absent = server.api_key.encode() not in blend_path.read_bytes()
         note["text"] = f"(API key absent from the file: {key_absent})"
