@@ -4,14 +4,18 @@ installs it (into a temporary user folder), pointed at a local server, and a dri
 real modal operator (the bpy module has no event loop: we call invoke() and modal() ourselves)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-# Before bpy is imported: Blender's user config goes to a temporary folder, never the real one.
-os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="move-bench-blender-"))
+# Before bpy is imported: Blender's user config goes to a fresh temporary folder (never the real
+# one, nor one a test session shares), removed when the benchmark ends.
+os.environ["BLENDER_USER_RESOURCES"] = tempfile.mkdtemp(prefix="move-bench-blender-")
+atexit.register(shutil.rmtree, os.environ["BLENDER_USER_RESOURCES"], True)
 
 import bpy  # noqa: E402
 
