@@ -40,9 +40,19 @@ def install(zip_path: Path):
     return sys.modules[MODULE]
 
 
+_INSTALLED: list = []  # each test module imports these fixtures anew; install once per process
+
+
 @pytest.fixture(scope="session")
 def installed_addon(addon_zip):
-    return install(addon_zip)
+    if not _INSTALLED:
+        _INSTALLED.append(install(addon_zip))
+    yield _INSTALLED[0]
+    # Unregister before the process exits: Blender 4.2 frees a panel class still registered at exit
+    # after Python has finalized, and crashes (SpaceType destructor -> bpy_class_free).
+    import addon_utils
+    if MODULE in bpy.context.preferences.addons:
+        addon_utils.disable(MODULE, default_set=True)
 
 
 @pytest.fixture
