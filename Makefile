@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test demo server build bench clean
+.PHONY: setup test typecheck test-bpy42 demo server build bench clean
 
 # mediapipe goes in with --no-deps: its full resolution pulls jax and opencv-contrib, which the
 # legacy `solutions` API we use never imports (requirements/mocap.txt lists what it does need).
@@ -23,6 +23,26 @@ setup: $(STAMP)
 test: setup
 	$(PY) -m pytest tests
 
+# The add-on's bpy code against the API stubs of the oldest and the newest supported Blender.
+# fake-bpy-module ships a `bpy` package of its own, so each lives in a venv of its own.
+.venv-typecheck-%/.installed: requirements/typecheck-%.txt
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/python -m pip --quiet --disable-pip-version-check install -r $<
+	touch $@
+
+typecheck: .venv-typecheck-4.2/.installed .venv-typecheck-5.0/.installed
+	.venv-typecheck-4.2/bin/python tools/typecheck_addon.py
+	.venv-typecheck-5.0/bin/python tools/typecheck_addon.py
+
+# The add-on tests once more in Blender 4.2 LTS; the local server they start stays on .venv.
+.venv-bpy42/.installed: requirements/bpy42.txt
+	$(PYTHON) -m venv .venv-bpy42
+	.venv-bpy42/bin/python -m pip --quiet --disable-pip-version-check install -r requirements/bpy42.txt
+	touch $@
+
+test-bpy42: setup .venv-bpy42/.installed
+	MOVE_SERVER_PYTHON=$(abspath $(PY)) .venv-bpy42/bin/python -m pytest tests/test_addon_*.py
+
 demo: setup
 	$(PY) -m demo
 
@@ -31,6 +51,9 @@ server: setup
 
 build: setup
 	$(PY) tools/build_addon.py
+
+bench: setup
+	$(PY) -m benchmarks
 
 clean:
 	rm -rf dist build .pytest_cache

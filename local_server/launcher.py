@@ -43,12 +43,22 @@ class RunningServer:
         self.stop()
 
 
+def server_python() -> str:
+    """The interpreter that runs the server: `MOVE_SERVER_PYTHON`, else this one.
+
+    The server writes outputs with the bpy 5.0 wheel of the project's .venv; add-on tests run under
+    Blender 4.2 (.venv-bpy42) point this at .venv/bin/python, as a user's Blender 4.2 would talk to a
+    server installed apart from it.
+    """
+    return os.environ.get("MOVE_SERVER_PYTHON") or sys.executable
+
+
 def start_server(data_dir: Path, *extra: str, api_key: str = "test-key-0123456789", port: int = 0,
                  host: str = "127.0.0.1", timeout: float = 60.0) -> RunningServer:
     """Run `python -m local_server` on a (free, by default) loopback port; return once it is ready."""
     env = dict(os.environ, MOVE_LOCAL_API_KEY=api_key, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local_server", "--host", host, "--port", str(port),
+        [server_python(), "-m", "local_server", "--host", host, "--port", str(port),
          "--data-dir", str(data_dir), *extra],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

@@ -4,9 +4,8 @@
 The repository root is the add-on package, so it is checked as `move_ai` through a temporary folder
 of symlinks. Run it with an interpreter that has mypy and fake-bpy-module-<version> (not the real bpy:
 both install a `bpy` package), e.g.:
-    python -m venv .venv-typecheck && .venv-typecheck/bin/pip install -r requirements/typecheck.txt
-    .venv-typecheck/bin/python tools/typecheck_addon.py
-fake-bpy-module-4-2 describes the oldest Blender the manifest allows, so an API 4.2 lacks is an error.
+    make typecheck      (venvs .venv-typecheck-4.2 and -5.0 from requirements/typecheck-*.txt)
+Run against fake-bpy-module-4-2 and -5-0 (the oldest and newest supported Blender), an API either lacks is an error.
 """
 from __future__ import annotations
 
