@@ -113,3 +113,25 @@ def test_the_rig_bends_like_the_person(scene):
     forearm = heads[-1, at["LeftHand"]] - heads[-1, at["LeftForeArm"]]
     assert forearm[1] < -0.8 * np.linalg.norm(forearm)
     assert abs(motion.root_positions[0, 2] - rig.BONES_BY_NAME["Hips"].head[2]) < 0.05
+
+
+def _noisy(track: P.PoseTrack, pixels: float, seed: int) -> P.PoseTrack:
+    noisy = P.PoseTrack(**{**track.__dict__})
+    noisy.image_xy = track.image_xy + np.random.default_rng(seed).normal(0.0, pixels, track.image_xy.shape)
+    return noisy
+
+
+def test_noisy_2d_leaves_straight_limbs_straight_and_keeps_the_bends(scene):
+    # MediaPipe's 2D points wander by a few pixels; a bone-by-bone lift reads that as 15-20 degree
+    # bends in straight limbs (and too-long bones from the noisy lengths). The right arm and the
+    # left leg stay straight in this scene; the left elbow and right knee still bend.
+    truth, track = scene
+    lifted = lift(_noisy(track, 4.0, seed=1), CAMERA).joints
+    right_elbow = joint_angle(lifted[:, P.R_SHOULDER], lifted[:, P.R_ELBOW], lifted[:, P.R_WRIST])
+    left_knee = joint_angle(lifted[:, P.L_HIP], lifted[:, P.L_KNEE], lifted[:, P.L_ANKLE])
+    true_right_elbow = joint_angle(truth[:, P.R_SHOULDER], truth[:, P.R_ELBOW], truth[:, P.R_WRIST])
+    true_left_knee = joint_angle(truth[:, P.L_HIP], truth[:, P.L_KNEE], truth[:, P.L_ANKLE])
+    assert np.abs(right_elbow - true_right_elbow).mean() < 8.0
+    assert np.abs(left_knee - true_left_knee).mean() < 5.0
+    assert np.abs(_elbow(lifted) - _elbow(truth)).mean() < 14.0
+    assert np.abs(_knee(lifted) - _knee(truth)).mean() < 8.0

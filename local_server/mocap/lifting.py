@@ -7,10 +7,11 @@ through its 2D point; walking the skeleton from the hips, a child's depth is the
 the bone its fixed length (|d r - X_parent| = L, a quadratic), and only the choice between the
 two roots (nearer or farther than the parent) is taken from MediaPipe's world z.
 
-Optionally (`straight_prior` > 0) each arm and leg is then refitted as a whole: pixel noise and
-MediaPipe's depth bias only ever bend a straight limb (the angle cannot exceed 180), so the depths
-of the elbow/knee and wrist/ankle are chosen to balance the bone lengths, MediaPipe's depth and a
-prior for straighter limbs, instead of trusting each bone's noisy depth on its own.
+Each arm and leg is then refitted as a whole: pixel noise and MediaPipe's depth bias only ever
+bend a straight limb (the angle cannot exceed 180), so the depths of the elbow/knee and
+wrist/ankle are chosen to balance the bone lengths, MediaPipe's depth and a prior for straighter
+limbs. How far a bone may stray from its length is set by the 2D noise measured on the take
+itself, so on clean 2D a foreshortened bone stays a real bend and on noisy 2D the prior wins.
 """
 from __future__ import annotations
 
@@ -70,7 +71,7 @@ def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, si
         upper = mid - root[:, None, None]
         lower = ray_end[:, None, None] * ze[..., None] - mid
         lu, ll = np.linalg.norm(upper, axis=-1), np.linalg.norm(lower, axis=-1)
-        cost = ((lu - lengths[0]) ** 2 + (ll - lengths[1]) ** 2) / sigma_len ** 2
+        cost = ((lu - lengths[0]) / sigma_len[0]) ** 2 + ((ll - lengths[1]) / sigma_len[1]) ** 2
         cost += (mp_weight[0][:, None, None] * (upper[..., 2] - mp_dz[0][:, None, None]) ** 2
                  + mp_weight[1][:, None, None] * (lower[..., 2] - mp_dz[1][:, None, None]) ** 2) / sigma_mp ** 2
         bend_cost = 1 - np.sum(upper * lower, axis=-1) / (lu * ll + 1e-12)
@@ -83,7 +84,8 @@ def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, si
     # solution (the bone tilted the other way), which the straight prior may pick: keeping the first
     # estimate's sign cost 1.4 degrees on the benchmark, so it is allowed.
     z_mid, z_end = search(z_mid, z_end, 2 * sigma_mp, 17)
-    return search(z_mid, z_end, 0.25 * sigma_mp, 11)
+    z_mid, z_end = search(z_mid, z_end, 0.25 * sigma_mp, 11)
+    return search(z_mid, z_end, 0.03 * sigma_mp, 7)
 
 
 @dataclass
@@ -144,18 +146,29 @@ def root_translation(xy: np.ndarray, world: np.ndarray, camera: Camera, joints=N
     return np.linalg.solve(AtA, Atb)
 
 
+def pixel_noise(image_xy: np.ndarray) -> np.ndarray:
+    """Each landmark's 2D noise (px, per axis) over the take, from second differences, which smooth
+    motion barely has: var(x[t-1] - 2 x[t] + x[t+1]) = 6 var(x) for white noise; a robust spread. (36,)."""
+    raw = _with_midpoints(fill_gaps(image_xy))
+    if len(raw) < 5:
+        return np.zeros(N_JOINTS)
+    d2 = raw[:-2] - 2 * raw[1:-1] + raw[2:]
+    mad = np.median(np.abs(d2 - np.median(d2, axis=0)), axis=0)
+    return np.nan_to_num(1.4826 * mad.mean(axis=-1) / np.sqrt(6))
+
+
 def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float = 0.03,
          seen_pct: float = 90, world_weight: float = 0.8,
          trust_from_deg: float = 15.0, trust_full_deg: float = 25.0,
-         pixel_sigma: float = 4.0, mp_depth_sigma: float = 0.1, straight_prior: float = 0.0,
-         straight_width_deg: float = 20.0) -> Lifted:
+         mp_depth_sigma: float = 0.04, straight_prior: float = 2.0, straight_width_deg: float = 30.0,
+         noise_scale: float = 2.0, min_pixel_sigma: float = 1.0) -> Lifted:
     """3D joints for every frame of the track (gaps filled by interpolation).
 
-    pixel_sigma: MediaPipe's 2D error (px); mp_depth_sigma: its world depth error (m);
-    straight_prior: weight (in squared sigmas) of the saturating straight-limb prior of `fit_limb`;
-    0 (the default) skips the limb fit. At 2 it brings the rendered benchmark from 11.5 to 9.0 degrees
-    but straightens real 15-40 degree bends toward the camera on noise-free 2D (test_mocap_lifting),
-    so it stays off until the prior can tell noise from a real bend."""
+    mp_depth_sigma: MediaPipe's world depth error (m) in the limb fit; straight_prior: weight (in
+    squared sigmas) of the saturating straight-limb prior of `fit_limb` (0 skips the fit). The fit's
+    bone-length tolerance is noise_scale times the take's measured 2D noise of the bone's two
+    landmarks (at least min_pixel_sigma px): on clean 2D a foreshortened bone is a real bend the
+    prior cannot buy back, on noisy 2D the prior straightens what the noise bent."""
     camera = camera or Camera.default(track.width, track.height)
     sigma = sigma_for(track.fps, smooth_seconds)
     xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
@@ -164,14 +177,24 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
     # Depth of the hips varies slowly; a wider filter keeps per-frame fitting noise out of the scale.
     root_depth = gaussian_smooth(t[:, 2] + world[:, HIP_C, 2], max(sigma, sigma_for(track.fps, 0.15)))
     rays = camera.rays(xy)
+    px = float(np.median(root_depth)) / camera.focal  # one pixel, in metres at the body
+    noise = pixel_noise(track.image_xy)
+    # What of that noise survives the smoothing above (the filter's white-noise gain).
+    impulse = np.zeros(int(6 * sigma) * 2 + 3)
+    impulse[len(impulse) // 2] = 1.0
+    smoothed_gain = float(np.sqrt(np.sum(gaussian_smooth(impulse, sigma) ** 2)))
 
     # Bone lengths, in the scale the hips' depth sets: a bone is never shorter than it looks, and
     # looks its full length when it lies across the view, so a high percentile of its apparent
-    # length is the estimate. MediaPipe's world lengths (times one common factor) cover the bones
-    # that never lie across the view.
+    # length is the estimate, less what 2D noise adds to that percentile (1.28 sd at the 90th).
+    # MediaPipe's world lengths (times one common factor) cover the bones that never lie across
+    # the view.
+    z_pct = {90: 1.28}.get(seen_pct, 0.0)
     seen, mp = {}, {}
     for a, c in TREE:
-        seen[(a, c)] = np.percentile(np.linalg.norm(rays[:, c, :2] - rays[:, a, :2], axis=-1) * root_depth, seen_pct)
+        apparent = np.linalg.norm(rays[:, c, :2] - rays[:, a, :2], axis=-1) * root_depth
+        length_noise = float(np.hypot(noise[a], noise[c])) * smoothed_gain * px
+        seen[(a, c)] = np.percentile(apparent, seen_pct) - z_pct * length_noise
         mp[(a, c)] = np.percentile(np.linalg.norm(world[:, c] - world[:, a], axis=-1), 60)
     factor = np.median([seen[b] / mp[b] for b in TREE])
     lengths = {b: max(seen[b], factor * mp[b] * world_weight) for b in TREE}
@@ -180,7 +203,9 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         if m != (a, c) and m in lengths:
             lengths[(a, c)] = lengths[m] = (lengths[(a, c)] + lengths[m]) / 2
 
-    sigma_len = pixel_sigma * float(np.median(root_depth)) / camera.focal  # a pixel's error, in metres at the body
+    def length_sigma(a, c):
+        return max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px
+
     F = xy.shape[0]
     joints = np.zeros((F, N_JOINTS, 3))
     joints[:, HIP_C] = rays[:, HIP_C] * root_depth[:, None]
@@ -210,7 +235,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
             top = _PARENT[m]
             mp_pair = (factor * (world[:, m, 2] - world[:, top, 2]), factor * (world[:, c, 2] - world[:, m, 2]))
             z_mid, z_end = fit_limb(joints[:, top], rays[:, m], r, joints[:, m, 2], joints[:, c, 2],
-                                    (lengths[(top, m)], lengths[(m, c)]), mp_pair, (mp_weight[m], mp_weight[c]), sigma_len, mp_depth_sigma,
+                                    (lengths[(top, m)], lengths[(m, c)]), mp_pair, (mp_weight[m], mp_weight[c]),
+                                    (length_sigma(top, m), length_sigma(m, c)), mp_depth_sigma,
                                     straight_prior, straight_width_deg)
             joints[:, m] = rays[:, m] * z_mid[:, None]
             joints[:, c] = r * z_end[:, None]
