@@ -112,3 +112,39 @@ def test_rerun_and_import_again(scene, local_prefs, sample_video):
     armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
     assert bpy.ops.moveai.import_output("EXEC_DEFAULT", job=first_uid) == {"FINISHED"}
     assert len([o for o in bpy.data.objects if o.type == "ARMATURE"]) == len(armatures) + 1
+
+
+@pytest.mark.parametrize("mode", ["RETIME", "SCENE_FPS"])
+def test_ntsc_clip_keys_land_on_whole_frames(scene, local_prefs, tmp_path, mode):
+    """A 29.97 fps clip: Blender's FBX importer lays its keys 1.001 frames apart (it converts time
+    with the whole rate 30), so here, unlike at whole rates, the add-on has to rescale them."""
+    local_prefs.timing_mode = mode
+    video = make_video(tmp_path / "clip2997.mp4", seconds=2.0, fps="30000/1001")
+    strip = add_movie(scene, video, STRIP_START, TRIM_START, TRIM_END)
+    assert strip.fps == pytest.approx(29.97, abs=1e-3)
+    assert bpy.ops.moveai.capture("EXEC_DEFAULT") == {"FINISHED"}
+    record = scene.move_ai.jobs[-1]
+    assert record.output_path.endswith(".fbx")
+    _check_armature(scene, strip, record)
+    if mode == "RETIME":
+        assert (scene.render.fps, scene.render.fps_base) == (24, 1.0)
+    else:
+        assert scene.render.fps == 30 and scene.render.fps_base == pytest.approx(1.001, abs=1e-5)
+
+
+def test_blend_keys_move_with_their_handles(scene, addon, local_prefs, sample_video):
+    """The .blend output keys sample i on frame 1 + i; moved to the strip, each key's handles come
+    along, so the curve between keys keeps its shape."""
+    if bpy.app.version < (5, 0):
+        pytest.skip("the local server writes .blend files with Blender 5.0")
+    local_prefs.import_format = "blend"
+    strip = add_movie(scene, sample_video, STRIP_START, TRIM_START, TRIM_END)
+    assert bpy.ops.moveai.capture("EXEC_DEFAULT") == {"FINISHED"}
+    record = scene.move_ai.jobs[-1]
+    arm, keys = _check_armature(scene, strip, record)
+    anim = arm.animation_data
+    curves = addon.operators.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    for curve in curves:
+        for point in curve.keyframe_points:
+            assert point.handle_left.x <= point.co.x <= point.handle_right.x
+            assert point.co.x - point.handle_left.x <= 1 and point.handle_right.x - point.co.x <= 1

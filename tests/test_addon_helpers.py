@@ -29,6 +29,18 @@ def test_retime_puts_sample_i_on_strip_start_plus_i(keyed_fps, video_fps):
     assert [r.frame(x) for x in imported] == [43.0 + i for i in range(40)]
 
 
+def test_retime_at_equal_rates_is_a_shift_or_nothing():
+    """Equal rates (up to float noise in a strip's fps) give scale exactly 1: the importer's key spacing
+    is kept and only the first key's place matters; a 29.97 clip keyed at 30 needs a rescale."""
+    placed = retime_for_import(37.0, 30, 30.000001, strip_start=37)
+    assert placed.scale == 1.0 and placed.is_identity
+    shifted = retime_for_import(1.0, 24, 24, strip_start=43)
+    assert shifted.shift_only and not shifted.is_identity and shifted.shift == 42
+    ntsc = retime_for_import(37.0, 30, 30000 / 1001, strip_start=37)
+    assert not ntsc.shift_only
+    assert [ntsc.frame(37 + k * 1.001) for k in (0, 1, 299)] == [37.0, 38.0, 336.0]
+
+
 def test_fps_parts():
     assert fps_parts(24) == (24, 1.0)
     assert fps_parts(29.97) == (30, pytest.approx(1.001, abs=1e-4))
