@@ -110,11 +110,40 @@ def test_worker_failure_and_abort():
     assert time.monotonic() - t < 1 and w.poll() == [Stopped("wait")]
 
 
-def test_poll_schedule_and_outputs():
-    local = PollSchedule("http://127.0.0.1:8765/ugc/graphql")
-    cloud = PollSchedule("https://api.move.ai/ugc/graphql")
-    assert local.next_wait() == 0.25
-    assert [cloud.next_wait() for _ in range(6)] == [3, 6, 9, 12, 15, 15]  # Move's 15 s pace, sooner first
+LOCAL, CLOUD = "http://127.0.0.1:8765/ugc/graphql", "https://api.move.ai/ugc/graphql"
+
+
+def test_poll_schedule_steady_pace():
+    local, cloud = PollSchedule(LOCAL), PollSchedule(CLOUD)
+    assert [local.next_wait("RUNNING") for _ in range(3)] == [0.25] * 3
+    assert local.next_wait() == 0.25  # no state: the steady pace
+    assert [cloud.next_wait("RUNNING") for _ in range(6)] == [3, 6, 9, 12, 15, 15]  # Move's 15 s, sooner first
+
+
+def test_poll_schedule_backs_off_while_queued_and_drops_back_when_running():
+    local, cloud = PollSchedule(LOCAL), PollSchedule(CLOUD)
+    assert [local.next_wait("NOT_STARTED") for _ in range(4)] == [0.5, 1.0, 1.0, 1.0]  # capped at 4x 0.25
+    assert local.next_wait("RUNNING") == 0.25
+    assert local.next_wait("NOT_STARTED") == 0.5  # a new queued spell starts its doubling afresh
+    assert [cloud.next_wait("NOT_STARTED") for _ in range(6)] == [6, 12, 24, 48, 60, 60]
+    assert [cloud.next_wait("RUNNING") for _ in range(6)] == [3, 6, 9, 12, 15, 15]
+
+
+def test_poll_schedule_costs_queued_jobs_half_or_less():
+    """getJob per minute over ten minutes in each state: a queued job at most half a started one,
+    on Move and on this machine."""
+    for endpoint in (LOCAL, CLOUD):
+        rates = {}
+        for state in ("NOT_STARTED", "RUNNING"):
+            schedule, t, polls = PollSchedule(endpoint), 0.0, 0
+            while t < 600:
+                polls, t = polls + 1, t + schedule.next_wait(state)
+            rates[state] = polls / 10
+        assert rates["NOT_STARTED"] <= 0.5 * rates["RUNNING"], (endpoint, rates)
+    assert rates == {"NOT_STARTED": pytest.approx(1.3), "RUNNING": pytest.approx(4.2)}  # on Move
+
+
+def test_outputs_and_steps():
     assert wanted_outputs("fbx", True) == ["MAIN_FBX", "RENDER_OVERLAY_VIDEO"]
     assert wanted_outputs("blend", False) == ["MAIN_BLEND"]
     assert [n for n, _ in steps_from("job")] == ["job", "poll", "download"]
