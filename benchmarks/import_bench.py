@@ -53,15 +53,17 @@ def _ours(bpy, addon, kind: str, path: Path, video_fps: float) -> None:
         raise RuntimeError(f"the add-on's {kind} import failed: {record.message}")
 
 
-def _key_count(bpy, addon) -> int:
-    """Keys of the scene's animated armature: both sides must bring in the same animation."""
+def _keys(bpy, addon) -> tuple[int, list[float]]:
+    """Keys of the scene's animated armature and the frames they sit on: both sides must bring in
+    the same animation, and ours must put it on the strip (a fast import in the wrong place is no win)."""
     armatures = [o for o in bpy.context.scene.objects
                  if o.type == "ARMATURE" and o.animation_data and o.animation_data.action]
     if len(armatures) != 1:
-        return 0
+        return 0, []
     anim = armatures[0].animation_data
     curves = addon.operators.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
-    return sum(len(c.keyframe_points) for c in curves)
+    frames = sorted({round(p.co.x, 4) for c in curves for p in c.keyframe_points})
+    return sum(len(c.keyframe_points) for c in curves), frames
 
 
 def child(argv: list[str]) -> int:
@@ -92,7 +94,10 @@ def child(argv: list[str]) -> int:
                     else:
                         _ours(bpy, addon, kind, path, fps)
                     times[kind][side].append(time.perf_counter() - started)
-                    keys[kind][side] = _key_count(bpy, addon)
+                    keys[kind][side], frames = _keys(bpy, addon)
+                    if side == "ours" and frames != [float(STRIP_START + i) for i in range(len(frames))]:
+                        raise RuntimeError(f"{kind}: the add-on's keys are not one per frame from {STRIP_START}: "
+                                           f"{frames[:3]}...{frames[-2:]}")
             if keys[kind]["ours"] != keys[kind]["bare"] or not keys[kind]["bare"]:
                 raise RuntimeError(f"{kind}: the two imports differ in keys: {keys[kind]}")
         sizes = {k: p.stat().st_size for k, p in files.items()}
