@@ -14,6 +14,9 @@ from ..lib.credentials import is_loopback_host
 ADDON_ID = __package__.rpartition(".")[0]  # bl_ext.user_default.move_ai when installed
 API_KEY_ENV = "MOVE_API_KEY"
 LOCAL_ENDPOINT = "http://127.0.0.1:8765/ugc/graphql"
+# Keyword arguments for every MoveClient the add-on makes: `timeout`, `transfer_timeout`,
+# `retry_policy` (empty: the client's defaults). For scripts on slow links, and for tests.
+CLIENT_OPTIONS: dict = {}
 
 
 class SettingsProblem(Exception):
@@ -49,7 +52,7 @@ def make_client(context=None) -> MoveClient:
     endpoint = prefs.endpoint.strip()
     check_online_access(endpoint)
     try:
-        return MoveClient(api_key(prefs), endpoint)
+        return MoveClient(api_key(prefs), endpoint, **CLIENT_OPTIONS)
     except ConfigError as exc:
         raise SettingsProblem(str(exc)) from None
 
