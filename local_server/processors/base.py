@@ -27,6 +27,13 @@ class ProcessorResult:
     metadata: dict = field(default_factory=dict)  # merged into the job's metadata (e.g. what was tracked)
 
 
+def refuse_unsupported(job: JobSpec, supported: frozenset[str], processor: str) -> None:
+    """Fail the job up front, naming what this processor cannot make, rather than skip it silently."""
+    missing = [o for o in job.outputs if o not in supported]
+    if missing:
+        raise ProcessingFailed(f"The {processor} processor cannot make {', '.join(missing)}.")
+
+
 Progress = Callable[[int], None]  # percentage 0-100; may raise to ask the processor to stop
 
 

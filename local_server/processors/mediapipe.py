@@ -14,7 +14,7 @@ import numpy as np
 from ..export import MOTION_OUTPUTS, export_motion
 from ..overlay import write_overlay_video
 from ..video import frame_range, probe_video
-from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress
+from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress, refuse_unsupported
 
 # Shares of percentageComplete: tracking dominates the time (about 40 fps at 640 px on 2 cores).
 _TRACK_END = 70
@@ -52,9 +52,7 @@ class MediaPipeProcessor:
         from ..mocap.pipeline import motion_from_track
         from ..mocap.pose_tracking import POSE_EDGES, NoPersonFound, track_pose
 
-        missing = [o for o in job.outputs if o not in self.supported_outputs]
-        if missing:
-            raise ProcessingFailed(f"The mediapipe processor cannot make {', '.join(missing)}.")
+        refuse_unsupported(job, self.supported_outputs, self.name)
         progress(0)
         info = probe_video(job.video_path)
         frames = frame_range(info, job.clip_window)

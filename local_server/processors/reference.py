@@ -22,7 +22,7 @@ from ..motion import Motion
 from ..overlay import write_overlay_video
 from ..rig import BODY_BONES, BONES_BY_NAME
 from ..video import VideoInfo, frame_range, probe_video
-from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress
+from .base import JobSpec, ProcessorResult, Progress, refuse_unsupported
 
 ARM_PERIOD_S = 2.0
 SQUAT_PERIOD_S = 3.0
@@ -94,9 +94,7 @@ class ReferenceProcessor:
     supported_outputs = frozenset(MOTION_OUTPUTS + ("RENDER_OVERLAY_VIDEO",))
 
     def process(self, job: JobSpec, out_dir: Path, progress: Progress) -> ProcessorResult:
-        missing = [o for o in job.outputs if o not in self.supported_outputs]
-        if missing:
-            raise ProcessingFailed(f"The reference processor cannot make {', '.join(missing)}.")
+        refuse_unsupported(job, self.supported_outputs, self.name)
         progress(0)
         info = probe_video(job.video_path)
         frames = frame_range(info, job.clip_window)
