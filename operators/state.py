@@ -65,8 +65,9 @@ class MoveJobRecord(bpy.types.PropertyGroup):
 
     @property
     def is_resumable(self) -> bool:
-        """A job exists and its result has not been fetched yet."""
-        if not self.job_id or self.stage in ("FAILED", "IMPORTED"):
+        """A job exists, Move has not failed it, and its result has not been fetched yet. A watch
+        that failed on our side (network, disk) is resumable: the job goes on at Move."""
+        if not self.job_id or self.stage == "IMPORTED" or self.job_state == "FAILED":
             return False
         return self.job_state != "FINISHED" or not self.output_path
 
