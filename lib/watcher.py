@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import requests
+
 from . import retry
 from .credentials import is_loopback_host
 from .errors import MoveError, OutputMissing
@@ -24,6 +26,10 @@ OVERLAY_NAME = "render_overlay_mp4"
 
 class JobFailed(MoveError):
     """Move finished the job as FAILED; the message is its failure reason."""
+
+
+class DownloadFolderProblem(MoveError):
+    """The download folder cannot take an output (disk full, read-only, not a folder)."""
 
 
 class PollSchedule:
@@ -144,7 +150,15 @@ def download_step(context: StepContext) -> dict:
             context.progress(done / total if total else None, f"Downloading {n}")
 
         started = time.monotonic()
-        path = client.jobs.download(job, name, dest, progress=on_progress, cancel=context.cancel)
+        try:
+            path = client.jobs.download(job, name, dest, progress=on_progress, cancel=context.cancel)
+        except OSError as exc:
+            if isinstance(exc, requests.RequestException):  # (an IOError too) the network, not the disk
+                raise
+            raise DownloadFolderProblem(
+                f"Could not save the {name} output of job {job_id} in {dest}: {exc.strerror or exc}. "
+                "Free some space or make the folder writable, then press Import (the job is kept at "
+                "Move).", operation="download") from None
         key = "output_path" if name == fmt else "overlay_path"
         result[key] = str(path)
         context.store(**{key: str(path), f"{key}_seconds": round(time.monotonic() - started, 3)})
