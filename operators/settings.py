@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import bpy
 
 from ..lib import ConfigError, MoveClient
-from ..lib.credentials import is_loopback_host
+from ..lib.credentials import check_endpoint, is_loopback_host
 
 ADDON_ID = __package__.rpartition(".")[0]  # bl_ext.user_default.move_ai when installed
 API_KEY_ENV = "MOVE_API_KEY"
@@ -49,9 +49,9 @@ def check_online_access(endpoint: str) -> None:
 def make_client(context=None) -> MoveClient:
     """A client for the configured endpoint and key; SettingsProblem (never quoting the key) if unusable."""
     prefs = preferences(context)
-    endpoint = prefs.endpoint.strip()
-    check_online_access(endpoint)
     try:
+        endpoint = check_endpoint(prefs.endpoint)  # first: online access cannot fix a bad URL
+        check_online_access(endpoint)
         return MoveClient(api_key(prefs), endpoint, **CLIENT_OPTIONS)
     except ConfigError as exc:
         raise SettingsProblem(str(exc)) from None
