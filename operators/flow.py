@@ -248,7 +248,9 @@ class MOVEAI_OT_import_output(FlowOperator):
                               "to import. Re-run it.")
         return self.start(context, record, watcher.steps_from("poll"), finish=import_after_download)
 
-    def execute(self, context):
+    def _import_if_on_disk(self, context):
+        """The operator's result when the output is on disk already (or there is no job); None when
+        it must be downloaded first."""
         try:
             record = self.target_record(context, "job_id", what="a job")
         except LookupError as exc:
@@ -256,17 +258,13 @@ class MOVEAI_OT_import_output(FlowOperator):
             return {"CANCELLED"}
         if record.output_path and os.path.isfile(record.output_path):
             return self._import_now(context, record)  # no network: nothing to wait for
-        return super().execute(context)
+        return None
+
+    def execute(self, context):
+        return self._import_if_on_disk(context) or super().execute(context)
 
     def invoke(self, context, event):
-        try:
-            record = self.target_record(context, "job_id", what="a job")
-        except LookupError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        if record.output_path and os.path.isfile(record.output_path):
-            return self._import_now(context, record)
-        return super().invoke(context, event)
+        return self._import_if_on_disk(context) or super().invoke(context, event)
 
     def _import_now(self, context, record):
         try:
