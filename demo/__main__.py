@@ -19,14 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo"
-OUT = DEMO / "out"
 
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
-
-# Blender's user config goes to a folder of the demo's, never the real one, and must be set
-# before bpy is imported.
-os.environ["BLENDER_USER_RESOURCES"] = str(OUT / "blender-user")
 
 STEPS: list[tuple[str, float, str]] = []
 
@@ -54,10 +49,15 @@ def main() -> int:
     parser.add_argument("--clip", default="single_person_cam01", help="sample clip name (pose2sim wheel)")
     parser.add_argument("--processor", default="mediapipe", help="local server processor")
     parser.add_argument("--format", default="fbx", choices=["fbx", "blend"], help="output to import")
+    parser.add_argument("--output-dir", type=Path, default=DEMO,
+                        help="where demo.blend, contact_sheet.png and out/ (downloads, server data) go")
     args = parser.parse_args()
 
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir(parents=True)
+    out = args.output_dir / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    # Blender's user config goes to a folder of the demo's, never the real one; bpy reads it on import.
+    os.environ["BLENDER_USER_RESOURCES"] = str(out / "blender-user")
     total_start = time.perf_counter()
 
     from local_server.launcher import start_server
@@ -68,20 +68,22 @@ def main() -> int:
         clip = sample_clip(args.clip)
         note["text"] = f"({clip})"
     with step("build the add-on with Blender's extension builder") as note:
-        zip_path = build_addon.build(OUT / "dist")
+        zip_path = build_addon.build(out / "dist")
         note["text"] = f"({zip_path.name})"
     with step(f"start the local server ({args.processor} processor)") as note:
-        server = start_server(OUT / "server-data", "--processor", args.processor,
+        server = start_server(out / "server-data", "--processor", args.processor,
                               api_key=f"demo-{os.getpid()}-local-key")
         note["text"] = f"({server.endpoint})"
     try:
-        return run_in_blender(server, zip_path, clip, args.format, total_start)
+        return run_in_blender(server, zip_path, clip, args.format, args.output_dir, total_start)
     finally:
         server.stop()
         print("Local server stopped.")
 
 
-def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total_start: float) -> int:
+def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, output_dir: Path,
+                   total_start: float) -> int:
+    out = output_dir / "out"
     with step("start Blender (bpy) and install the add-on") as note:
         import bpy
 
@@ -93,7 +95,7 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total
         prefs.endpoint = server.endpoint
         prefs.import_format = import_format
         prefs.add_overlay = True
-        prefs.download_dir = str(OUT / "downloads")
+        prefs.download_dir = str(out / "downloads")
         # The local server's key reaches the add-on through the environment, as MOVE_API_KEY can
         # for any user: it is never stored in preferences or in the .blend.
         os.environ["MOVE_API_KEY"] = server.api_key
@@ -124,8 +126,8 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total
     action = armature.animation_data.action
     first, last = (int(round(v)) for v in action.frame_range)
 
-    blend_path = DEMO / "demo.blend"
-    with step("save demo/demo.blend") as note:
+    blend_path = output_dir / "demo.blend"
+    with step(f"save {blend_path.name}") as note:
         blend_path.unlink(missing_ok=True)  # no demo.blend1 backup of an earlier run
         bpy.ops.wm.save_as_mainfile(filepath=str(blend_path), compress=False)
         key_absent = server.api_key.encode() not in blend_path.read_bytes()
@@ -133,7 +135,7 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total
         if not key_absent:
             raise SystemExit("demo: the API key was found in the saved .blend")
 
-    sheet_path = DEMO / "contact_sheet.png"
+    sheet_path = output_dir / "contact_sheet.png"
     with step("write the contact sheet") as note:
         from demo.contact_sheet import write_contact_sheet
 
@@ -150,7 +152,7 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, total
     print(f"  job {record.job_id}: {record.job_state}")
     print(f"  {blend_path}")
     print(f"  {sheet_path}")
-    print(f"  downloads: {OUT / 'downloads'}")
+    print(f"  downloads: {out / 'downloads'}")
     return 0
 
 
