@@ -6,6 +6,10 @@ each request it applies to and the rule is dropped at zero; without `count` it l
 DELETE /_faults. On graphql, refusals (429/502/503/504, other statuses) happen *before* the
 operation runs, while 500, malformed answers and dropped connections happen *after* it ran,
 so the client cannot know the outcome; `"when"` overrides that.
+
+Two rules answer HTTP 200 in AppSync's shapes instead: `errors` (data null and an errors list, as
+a failed resolver answers) and `data_null` (data null, or each top-level field null, with no
+errors). Both default to "before": a failed resolver usually failed without effect.
 """
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from collections import deque
 from dataclasses import asdict, dataclass
 
 ROUTES = ("graphql", "upload", "download")
-KINDS = ("status", "drop", "malformed", "expired", "latency_ms", "fail_next_job")
-KEYS = set(KINDS) | {"route", "count", "operation", "when"}
+KINDS = ("status", "drop", "malformed", "expired", "latency_ms", "errors", "data_null", "fail_next_job")
+KEYS = set(KINDS) | {"route", "count", "operation", "when", "errorType"}
+DEFAULT_ERROR_TYPE = "InternalFailure"  # AppSync's type for a resolver that failed on the server side
 
 
 class FaultSpecError(ValueError):
@@ -32,6 +37,9 @@ class FaultRule:
     malformed: bool = False
     expired: bool = False
     latency_ms: int | None = None
+    errors: str | None = None  # graphql only: message of the injected GraphQL error
+    errorType: str | None = None  # noqa: N815 - spelt as in the answer and the rule's JSON
+    data_null: bool | str = False  # graphql only: True = "data": null; "fields" = each root field null
     count: int | None = None  # requests left; None = until cleared
     operation: str | None = None  # graphql only: operation name or root field, e.g. createSingleCamJob
     when: str = "before"  # "before" or "after" the request's real work
@@ -77,12 +85,26 @@ def parse_rule(spec: object, rule_id: int) -> FaultRule:
         rule.status = _positive_int(spec, "status", low=400, high=599)
     elif kind == "latency_ms":
         rule.latency_ms = _positive_int(spec, "latency_ms", low=0, high=600_000)
+    elif kind == "errors":
+        if not isinstance(spec["errors"], str) or not spec["errors"].strip():
+            raise FaultSpecError("errors takes the error's message text")
+        rule.errors = spec["errors"]
+        rule.errorType = spec.get("errorType", DEFAULT_ERROR_TYPE)
+    elif kind == "data_null":
+        if spec["data_null"] not in (True, "fields"):
+            raise FaultSpecError('data_null must be true (data is null) or "fields" (each top-level field is null)')
+        rule.data_null = spec["data_null"]
     elif spec[kind] is not True:
         raise FaultSpecError(f"{kind} must be true")
     else:
         setattr(rule, kind, True)
     if rule.malformed and route != "graphql":
         raise FaultSpecError("malformed applies to the graphql route only")
+    if (rule.errors or rule.data_null) and route != "graphql":
+        raise FaultSpecError("errors and data_null apply to the graphql route only")
+    if "errorType" in spec and (rule.errors is None or not isinstance(spec["errorType"], str)
+                                or not spec["errorType"].strip()):
+        raise FaultSpecError("errorType is a non-empty text, with errors only")
     if rule.expired and route not in ("upload", "download"):
         raise FaultSpecError("expired applies to the upload and download routes only")
     operation = spec.get("operation")
@@ -98,6 +120,18 @@ def parse_rule(spec: object, rule_id: int) -> FaultRule:
         raise FaultSpecError('when must be "before" or "after"')
     rule.when = when
     return rule
+
+
+def graphql_fault_body(rule: FaultRule, fields: list[str]) -> dict:
+    """The HTTP 200 body of an `errors` or `data_null` rule for a request on these top-level fields."""
+    if rule.data_null == "fields" and fields:
+        return {"data": {field: None for field in fields}}
+    if rule.data_null:
+        return {"data": None}
+    error = {"message": rule.errors, "errorType": rule.errorType, "data": None, "errorInfo": None}
+    if fields:
+        error["path"] = [fields[0]]
+    return {"data": None, "errors": [error]}
 
 
 class FaultBook:

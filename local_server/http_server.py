@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from .faults import FaultBook, FaultRule, FaultSpecError
+from .faults import FaultBook, FaultRule, FaultSpecError, graphql_fault_body
 from .graphql_api import MoveGraphQL, RequestContext, root_field_names
 from .signing import DOWNLOAD_PREFIX, UPLOAD_PREFIX, UrlSigner
 from .server_log import log
@@ -232,10 +232,10 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
         if latency:
             time.sleep(latency / 1000)
         if rule is not None and rule.when == "before":
-            return self._graphql_fault(rule, None)
+            return self._graphql_fault(rule, None, operations)
         status, payload = self._graphql_answer(body, document, errors)
         if rule is not None:
-            return self._graphql_fault(rule, json.dumps(payload).encode())
+            return self._graphql_fault(rule, json.dumps(payload).encode(), operations)
         self._send_json(status, payload)
 
     def _graphql_answer(self, body, document, errors) -> tuple[int, dict]:
@@ -249,9 +249,11 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             return 200, {"data": None, "errors": errors}
         return 200, self.parts.graphql.run(document, body, RequestContext(client_id, self._base_url()))
 
-    def _graphql_fault(self, rule: FaultRule, answer: bytes | None) -> None:
+    def _graphql_fault(self, rule: FaultRule, answer: bytes | None, operations: list[str] | None) -> None:
         self._note = f" (fault {rule.id}, {rule.when})"
-        if rule.drop:
+        if rule.errors or rule.data_null:  # HTTP 200 in AppSync's shapes, not an HTTP failure
+            self._send_json(200, graphql_fault_body(rule, (operations or [None])[1:]))
+        elif rule.drop:
             self.close_connection = True  # no answer at all: the client sees the connection end
             self._status = "dropped"
         elif rule.malformed:

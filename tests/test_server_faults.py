@@ -89,6 +89,10 @@ def test_faults_endpoint_refuses_remote_callers(tmp_path):
     {"route": "graphql", "status": 503, "drop": True}, {"route": "upload", "malformed": True},
     {"route": "graphql", "expired": True}, {"route": "graphql", "status": 503, "count": 0},
     {"route": "graphql", "status": 503, "colour": "red"}, {"fail_next_job": ""},
+    {"route": "graphql", "errors": ""}, {"route": "graphql", "errors": 3}, {"route": "upload", "errors": "x"},
+    {"route": "graphql", "status": 503, "errorType": "X"}, {"route": "graphql", "errors": "x", "errorType": ""},
+    {"route": "graphql", "data_null": "yes"}, {"route": "download", "data_null": True},
+    {"route": "graphql", "errors": "x", "data_null": True},
 ])
 def test_bad_rules_are_refused(server, rule):
     response = faults(server, "POST", rule)
@@ -175,6 +179,51 @@ def test_latency_on_one_route_leaves_others_alone(server, api, sample_video):
     started = time.monotonic()
     api.upload(sample_video)
     assert time.monotonic() - started >= 0.5
+
+
+def test_errors_answer_in_appsync_shape_before_the_mutation_runs(server, api, take):
+    listed = add(server, route="graphql", errors="Resolver failed (injected)", count=1)
+    assert listed["when"] == "before" and listed["errorType"] == "InternalFailure"
+    response = create_job(api, take, "errors-before")
+    assert response.status_code == 200
+    assert response.json() == {"data": None, "errors": [{
+        "message": "Resolver failed (injected)", "errorType": "InternalFailure", "data": None,
+        "errorInfo": None, "path": ["createSingleCamJob"]}]}
+    assert "errors-before" not in request_ids(api, take)
+    assert create_job(api, take, "errors-used-up").json()["data"]["createSingleCamJob"]["id"]
+
+
+def test_errors_answer_after_the_mutation_ran_with_a_given_type(server, api, take):
+    add(server, route="graphql", errors="Timed out", errorType="ExecutionTimeout", when="after", count=1)
+    body = create_job(api, take, "errors-after").json()
+    assert body["data"] is None and body["errors"][0]["errorType"] == "ExecutionTimeout"
+    assert request_ids(api, take).count("errors-after") == 1  # made, though the answer says it failed
+
+
+def test_data_null_before_and_after(server, api, take):
+    add(server, route="graphql", data_null=True, count=1)
+    response = create_job(api, take, "null-before")
+    assert response.status_code == 200 and response.json() == {"data": None}
+    assert "null-before" not in request_ids(api, take)
+    add(server, route="graphql", data_null=True, when="after", count=1)
+    assert create_job(api, take, "null-after").json() == {"data": None}
+    assert request_ids(api, take).count("null-after") == 1
+
+
+def test_data_null_fields_nulls_each_top_level_field(server, api):
+    add(server, route="graphql", data_null="fields", count=1)
+    response = api.post("{ client { id } listRigs { items { name } } }")
+    assert response.status_code == 200 and response.json() == {"data": {"client": None, "listRigs": None}}
+    assert api.post("{ client { id } }").json()["data"]["client"]["id"]
+
+
+def test_errors_rule_limited_to_one_operation(server, api, take):
+    add(server, route="graphql", errors="getTake broke", operation="getTake", count=1)
+    assert api.post("{ client { id } }").json()["data"]["client"]["id"]  # other operations pass
+    query = 'query GetIt($t: ID!) { getTake(takeId: $t) { id } }'
+    failed = api.post(query, {"t": take["id"]}).json()
+    assert failed["errors"][0]["path"] == ["getTake"] and failed["errors"][0]["message"] == "getTake broke"
+    assert api.post(query, {"t": take["id"]}).json()["data"]["getTake"]["id"] == take["id"]
 
 
 # -- uploads ------------------------------------------------------------------------------------
