@@ -126,11 +126,13 @@ class Transport:
         errors = body.get("errors") or []
         if errors:
             raise _Failure(self._graphql_error(operation, errors, variables, status), retry.FINAL)
-        if status >= 400 or not isinstance(body.get("data"), dict):
+        data = body.get("data")
+        # A null top-level field with no error is an answer without data too (not "nothing found").
+        if status >= 400 or not isinstance(data, dict) or None in data.values():
             raise _Failure(ServerError(
                 f"Move answered HTTP {status} to {operation} without data. Try again.",
                 status=status, operation=operation), retry.UNKNOWN if status < 400 else retry.FINAL)
-        return body["data"]
+        return data
 
     def _graphql_error(self, operation: str, errors: list, variables: dict, status: int) -> MoveError:
         first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
