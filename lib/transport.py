@@ -20,6 +20,10 @@ USER_AGENT = "move-ai-blender/1 (+requests)"
 
 _NOT_FOUND_TYPES = {"MoveNotFoundError", "NotFound", "NotFoundError", "ResourceNotFound"}
 _AUTH_TYPES = {"UnauthorizedException", "UnauthorizedError", "AccessDeniedException"}
+# Errors of the server's own making (AppSync: a resolver that failed or timed out): the same request
+# may work next time, and it may have run, so they are outcome-unknown rather than final.
+_SERVER_SIDE_TYPES = {"InternalFailure", "InternalError", "InternalServerError", "ExecutionTimeout",
+                      "ServiceUnavailable", "ServiceUnavailableException"}
 
 
 class _Failure(Exception):
@@ -125,7 +129,9 @@ class Transport:
                 status=status, operation=operation), retry.UNKNOWN)
         errors = body.get("errors") or []
         if errors:
-            raise _Failure(self._graphql_error(operation, errors, variables, status), retry.FINAL)
+            error = self._graphql_error(operation, errors, variables, status)
+            server_side = getattr(error, "error_type", None) in _SERVER_SIDE_TYPES
+            raise _Failure(error, retry.UNKNOWN if server_side else retry.FINAL)
         data = body.get("data")
         # A null top-level field with no error is an answer without data too (not "nothing found").
         if status >= 400 or not isinstance(data, dict) or None in data.values():
@@ -150,7 +156,10 @@ class Transport:
             return AuthError(f"Move refused the API key for {operation}: {server_message} Check the "
                              "API key in the add-on preferences.", operation=operation, status=status)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return GraphQLError(f"Move refused {operation}: {server_message}{more}",
+        message = f"Move refused {operation}: {server_message}{more}"
+        if error_type in _SERVER_SIDE_TYPES:
+            message = f"Move failed on {operation}: {server_message}{more} ({error_type}). Try again in a few minutes."
+        return GraphQLError(message,
                             server_message=server_message, error_type=error_type, path=path,
                             operation=operation, status=status)
 
