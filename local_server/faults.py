@@ -128,7 +128,7 @@ def graphql_fault_body(rule: FaultRule, fields: list[str]) -> dict:
         return {"data": {field: None for field in fields}}
     if rule.data_null:
         return {"data": None}
-    error = {"message": rule.errors, "errorType": rule.errorType, "data": None, "errorInfo": None}
+    error = {"message": rule.errors, "errorType": rule.errorType, "data": None, "errorInfo": None, "locations": []}
     if fields:
         error["path"] = [fields[0]]
     return {"data": None, "errors": [error]}

@@ -188,7 +188,7 @@ def test_errors_answer_in_appsync_shape_before_the_mutation_runs(server, api, ta
     assert response.status_code == 200
     assert response.json() == {"data": None, "errors": [{
         "message": "Resolver failed (injected)", "errorType": "InternalFailure", "data": None,
-        "errorInfo": None, "path": ["createSingleCamJob"]}]}
+        "errorInfo": None, "locations": [], "path": ["createSingleCamJob"]}]}
     assert "errors-before" not in request_ids(api, take)
     assert create_job(api, take, "errors-used-up").json()["data"]["createSingleCamJob"]["id"]
 
