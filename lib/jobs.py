@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import retry, transfers
+from . import archives, retry, transfers
 from .errors import MoveError, OutputMissing, WaitTimeout
 from .filenames import output_filename
 from .metadata import find_by_request_id, with_request_id
@@ -142,6 +142,19 @@ class Jobs:
         return transfers.download_file(url, target, refresh_url=fresh_url, session=transport.session,
                                        policy=transport.policy, progress=progress, cancel=cancel,
                                        timeout=self._client.transfer_timeout)
+
+    def download_motion_data(self, job, dest_dir, *, progress: transfers.Progress | None = None,
+                             cancel: threading.Event | None = None,
+                             max_total_bytes: int = archives.MAX_TOTAL_BYTES,
+                             max_members: int = archives.MAX_MEMBERS) -> list[Path]:
+        """Download the motion-data zip (as download() does) and unpack it safely into a folder
+        named after the zip inside dest_dir; returns the JSON files in it (actor_1.json, ...).
+        Raises archives.UnsafeArchive, with nothing unpacked, for a zip that could write outside
+        that folder, holds links, is damaged or unpacks past the size or member bounds."""
+        zip_path = self.download(job, "motion_data", dest_dir, progress=progress, cancel=cancel)
+        folder = archives.extract_zip(zip_path, zip_path.parent, max_total_bytes=max_total_bytes,
+                                      max_members=max_members)
+        return archives.json_files(folder)
 
     def download_all(self, job, dest_dir, *, progress: Callable[[str, int, int], None] | None = None,
                      cancel: threading.Event | None = None) -> dict[str, Path]:
