@@ -4,10 +4,11 @@
 Every failure is sorted into one of three outcomes:
   REFUSED  the server did not run the request (429, 502, 503, 504, no connection made): anything
            may be sent again;
-  UNKNOWN  the request may have run (timeout, connection reset mid-answer, 500, malformed answer):
-           only idempotent requests (queries, transfers, `createFile`) may be sent again; other
-           mutations must first look for what they may have created;
-  FINAL    sending it again cannot help (401, 404, GraphQL errors, other 4xx).
+  UNKNOWN  the request may have run (timeout, connection reset mid-answer, 500, malformed answer,
+           an answer without data, a GraphQL error of the server's own making such as
+           InternalFailure): only idempotent requests (queries, transfers, `createFile`) may be
+           sent again; other mutations must first look for what they may have created;
+  FINAL    sending it again cannot help (401, 404, GraphQL errors about the request, other 4xx).
 """
 from __future__ import annotations
 
