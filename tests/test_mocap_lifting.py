@@ -135,3 +135,28 @@ def test_noisy_2d_leaves_straight_limbs_straight_and_keeps_the_bends(scene):
     assert np.abs(left_knee - true_left_knee).mean() < 5.0
     assert np.abs(_elbow(lifted) - _elbow(truth)).mean() < 14.0
     assert np.abs(_knee(lifted) - _knee(truth)).mean() < 8.0
+
+
+def test_an_arm_pointing_at_the_camera_stays_straight_when_its_elbow_goes_astray():
+    # With the arm pointing at the camera the elbow hides behind the hand, and MediaPipe puts its 2D
+    # point 12-17 px off, near the shoulder; taken at face value that reads as a 40 degree bend.
+    names = [b.name for b in rig.MOVE_BONES]
+    motion = _truth_motion()
+    turn = quat_from_axis_angle(np.tile([0.0, 0.0, 1.0], (FRAMES, 1)), np.radians(np.full(FRAMES, 75.0)))
+    for n in names:
+        if n.startswith("Right") and ("Arm" in n or "Hand" in n):
+            motion.rotations[:, names.index(n)] = turn
+    truth = _landmarks(motion)
+    track = _track(truth, flatten=0.5)
+    true_elbow = joint_angle(truth[:, P.R_SHOULDER], truth[:, P.R_ELBOW], truth[:, P.R_WRIST])
+    assert true_elbow.min() > 175.0
+    shoulder, elbow = track.image_xy[:, P.R_SHOULDER], track.image_xy[:, P.R_ELBOW]
+    astray = elbow + (shoulder - elbow) / np.linalg.norm(shoulder - elbow, axis=-1, keepdims=True) * 15.0
+    track.image_xy[:, P.R_ELBOW] = astray
+    lifted = lift(track, CAMERA).joints
+    right_elbow = joint_angle(lifted[:, P.R_SHOULDER], lifted[:, P.R_ELBOW], lifted[:, P.R_WRIST])
+    taken_at_face_value = lift(track, CAMERA, hidden_mid_sigma=0.0).joints
+    face_value = joint_angle(taken_at_face_value[:, P.R_SHOULDER], taken_at_face_value[:, P.R_ELBOW],
+                             taken_at_face_value[:, P.R_WRIST])
+    assert face_value.mean() < 160.0
+    assert right_elbow.mean() > 170.0

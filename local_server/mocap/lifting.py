@@ -12,6 +12,9 @@ bend a straight limb (the angle cannot exceed 180), so the depths of the elbow/k
 wrist/ankle are chosen to balance the bone lengths, MediaPipe's depth and a prior for straighter
 limbs. How far a bone may stray from its length is set by the 2D noise measured on the take
 itself, so on clean 2D a foreshortened bone stays a real bend and on noisy 2D the prior wins.
+Against that fit stands a straight limb at full length whose middle joint may leave its 2D point:
+when a limb points at the camera its middle joint hides behind the rest of it and MediaPipe's 2D
+guess there goes astray, so that point counts less the shorter the whole limb looks.
 """
 from __future__ import annotations
 
@@ -53,13 +56,15 @@ _LIMB_ENDS = (P.L_WRIST, P.R_WRIST, P.L_ANKLE, P.R_ANKLE)
 
 
 def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, sigma_len, sigma_mp, straight_prior,
-             straight_width_deg):
-    """Depths (F,), (F,) of a limb's middle and end joints on their camera rays, minimising per frame
+             straight_width_deg, mid_sigma=None):
+    """A limb's middle and end joints on their camera rays, at the depths minimising per frame
     ((bone length - L) / sigma_len)^2 + mp_weight ((depth step - MediaPipe's) / sigma_mp)^2 for both
     bones + straight_prior (1 - exp(-(1 - cos bend) / (1 - cos width))): a prior that saturates, so it
     straightens only the bends noise can make, not a real bend. A coarse then a fine grid around the
     first estimate; the search moves the end with the middle, so the lower bone keeps its depth step
-    unless it pays."""
+    unless it pays. With mid_sigma (in focal lengths), each frame may instead take the straight limb
+    at full length (the end on its ray, the middle on the line, costed by its 2D distance from its own
+    ray against mid_sigma) where that is cheaper. Returns the middle and end joints, (F, 3) each."""
     width = 1 - np.cos(np.radians(straight_width_deg))
 
     def search(zm0, ze0, span, n):
@@ -78,14 +83,40 @@ def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, si
         cost += straight_prior * (1 - np.exp(-bend_cost / width))
         best = np.argmin(cost.reshape(len(zm0), -1), axis=1)
         rows = np.arange(len(zm0))
-        return zm.reshape(len(zm0), -1)[rows, best], ze.reshape(len(zm0), -1)[rows, best]
+        return (zm.reshape(len(zm0), -1)[rows, best], ze.reshape(len(zm0), -1)[rows, best],
+                cost.reshape(len(zm0), -1)[rows, best])
 
     # Within two sigmas of MediaPipe's depth. Near the image plane this window also holds the mirror
     # solution (the bone tilted the other way), which the straight prior may pick: keeping the first
     # estimate's sign cost 1.4 degrees on the benchmark, so it is allowed.
-    z_mid, z_end = search(z_mid, z_end, 2 * sigma_mp, 17)
-    z_mid, z_end = search(z_mid, z_end, 0.25 * sigma_mp, 11)
-    return search(z_mid, z_end, 0.03 * sigma_mp, 7)
+    z_mid, z_end, _ = search(z_mid, z_end, 2 * sigma_mp, 17)
+    z_mid, z_end, _ = search(z_mid, z_end, 0.25 * sigma_mp, 11)
+    z_mid, z_end, cost = search(z_mid, z_end, 0.03 * sigma_mp, 7)
+    mid = ray_mid * z_mid[:, None]
+    end = ray_end * z_end[:, None]
+    if mid_sigma is None:
+        return mid, end
+    # The straight hypothesis: the end where the limb at full length puts it on its ray, the middle
+    # on the line between, off its own ray by the 2D distance that costs against mid_sigma.
+    full = lengths[0] + lengths[1]
+    qa = np.einsum("fi,fi->f", ray_end, ray_end)
+    qb = -2 * np.einsum("fi,fi->f", ray_end, root)
+    qc = np.einsum("fi,fi->f", root, root) - full ** 2
+    disc = np.sqrt(np.maximum(qb * qb - 4 * qa * qc, 0.0))
+    best_cost, best_mid, best_end = cost, mid, end
+    for sign in (-1.0, 1.0):
+        ze = (-qb + sign * disc) / (2 * qa)
+        e = ray_end * ze[:, None]
+        m = root + (e - root) * (lengths[0] / full)
+        reach = np.linalg.norm(e - root, axis=-1)
+        off = np.linalg.norm(m[:, :2] / m[:, 2:3] - ray_mid[:, :2], axis=-1)  # in focal lengths
+        c = ((reach - full) / np.hypot(*sigma_len)) ** 2 + (off / mid_sigma) ** 2
+        c += (mp_weight[0] * ((m - root)[:, 2] - mp_dz[0]) ** 2 + mp_weight[1] * ((e - m)[:, 2] - mp_dz[1]) ** 2) / sigma_mp ** 2
+        pick = c < best_cost
+        best_cost = np.where(pick, c, best_cost)
+        best_mid = np.where(pick[:, None], m, best_mid)
+        best_end = np.where(pick[:, None], e, best_end)
+    return best_mid, best_end
 
 
 @dataclass
@@ -161,14 +192,16 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
          seen_pct: float = 90, world_weight: float = 0.8,
          trust_from_deg: float = 15.0, trust_full_deg: float = 25.0,
          mp_depth_sigma: float = 0.04, straight_prior: float = 2.0, straight_width_deg: float = 30.0,
-         noise_scale: float = 2.0, min_pixel_sigma: float = 1.0) -> Lifted:
+         noise_scale: float = 2.0, min_pixel_sigma: float = 1.0, hidden_mid_sigma: float = 0.3) -> Lifted:
     """3D joints for every frame of the track (gaps filled by interpolation).
 
     mp_depth_sigma: MediaPipe's world depth error (m) in the limb fit; straight_prior: weight (in
     squared sigmas) of the saturating straight-limb prior of `fit_limb` (0 skips the fit). The fit's
     bone-length tolerance is noise_scale times the take's measured 2D noise of the bone's two
     landmarks (at least min_pixel_sigma px): on clean 2D a foreshortened bone is a real bend the
-    prior cannot buy back, on noisy 2D the prior straightens what the noise bent."""
+    prior cannot buy back, on noisy 2D the prior straightens what the noise bent. hidden_mid_sigma:
+    the 2D tolerance of a limb's middle joint grows by this fraction of the limb's full length in
+    pixels times how much shorter than that it looks (0 keeps the middle joint on its 2D point)."""
     camera = camera or Camera.default(track.width, track.height)
     sigma = sigma_for(track.fps, smooth_seconds)
     xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
@@ -234,12 +267,16 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
             m = a
             top = _PARENT[m]
             mp_pair = (factor * (world[:, m, 2] - world[:, top, 2]), factor * (world[:, c, 2] - world[:, m, 2]))
-            z_mid, z_end = fit_limb(joints[:, top], rays[:, m], r, joints[:, m, 2], joints[:, c, 2],
-                                    (lengths[(top, m)], lengths[(m, c)]), mp_pair, (mp_weight[m], mp_weight[c]),
-                                    (length_sigma(top, m), length_sigma(m, c)), mp_depth_sigma,
-                                    straight_prior, straight_width_deg)
-            joints[:, m] = rays[:, m] * z_mid[:, None]
-            joints[:, c] = r * z_end[:, None]
+            # The middle joint of a limb pointing at the camera hides behind its own limb, and its 2D
+            # point goes astray (MediaPipe's elbow: 12-17 px); trust it less the shorter the limb looks.
+            full_px = (lengths[(top, m)] + lengths[(m, c)]) / px
+            looks = np.linalg.norm(xy[:, c] - xy[:, top], axis=-1) / full_px
+            mid_px = np.maximum(min_pixel_sigma, noise_scale * noise[m]) + hidden_mid_sigma * full_px * np.clip(1 - looks, 0, 1)
+            joints[:, m], joints[:, c] = fit_limb(
+                joints[:, top], rays[:, m], r, joints[:, m, 2], joints[:, c, 2],
+                (lengths[(top, m)], lengths[(m, c)]), mp_pair, (mp_weight[m], mp_weight[c]),
+                (length_sigma(top, m), length_sigma(m, c)), mp_depth_sigma, straight_prior, straight_width_deg,
+                mid_sigma=mid_px / camera.focal if hidden_mid_sigma > 0 else None)
     joints = gaussian_smooth(joints, sigma)
     return Lifted(joints=joints, bone_lengths=lengths, camera=camera)
 
