@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from addon_fixtures import MODULE
-from test_client_helpers import active_faults, add_fault, clear_faults, server_jobs_of_take
+from test_client_helpers import active_faults, add_fault, clear_faults, server_jobs_of_take, server_log_lines
 
 import bpy  # noqa: E402,F401  (after addon_fixtures: the user folder must be set first)
 
@@ -57,8 +57,8 @@ def faults(local_server):
 
 
 def fault_hits(server, rule_id: int) -> list[str]:
-    """Server log lines of requests that rule `rule_id` answered."""
-    return [line for line in list(server.output) if f"(fault {rule_id}" in line]
+    """Server log lines of requests that rule `rule_id` answered (once the log has settled)."""
+    return server_log_lines(server, f"(fault {rule_id}")
 
 
 def jobs_on_server(server, take_id: str) -> list[str]:

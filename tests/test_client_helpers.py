@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 from pathlib import Path
 
 import pytest
@@ -81,8 +82,22 @@ def md5_of(path: Path) -> str:
     return hashlib.md5(Path(path).read_bytes()).hexdigest()
 
 
-def server_log_lines(server, needle: str) -> list[str]:
-    return [line for line in list(server.output) if needle in line]
+def server_log_lines(server, needle: str, settle: float = 0.3, timeout: float = 5.0) -> list[str]:
+    """The server's log lines holding `needle`, once no new one has come for `settle` seconds.
+
+    The server logs a request after answering it and a thread reads that log, so a client may have
+    acted on an answer before its line arrives.
+    """
+    def matching() -> list[str]:
+        return [line for line in list(server.output) if needle in line]
+
+    found, quiet_since, deadline = matching(), time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() - quiet_since < settle and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = matching()
+        if len(now) != len(found):
+            found, quiet_since = now, time.monotonic()
+    return found
 
 
 @pytest.fixture
