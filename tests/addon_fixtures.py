@@ -184,6 +184,25 @@ class ModalDriver:
         bpy.utils.unregister_class(self.cls)
 
 
+def tick_until(driver: ModalDriver, condition, timeout: float = 30.0) -> None:
+    """Send TIMER events to a running modal operator until `condition()` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, driver.reports
+        assert driver.tick() == {"PASS_THROUGH"}, driver.reports
+        time.sleep(0.02)
+
+
+def capture_until_job(modal, scene):
+    """Invoke Capture on the active strip and tick it until Move has given the job id:
+    -> (driver, job record)."""
+    capture = modal("MOVEAI_OT_capture")
+    assert capture.invoke() == {"RUNNING_MODAL"}
+    record = scene.move_ai.jobs[-1]
+    tick_until(capture, lambda: record.job_id)
+    return capture, record
+
+
 @pytest.fixture
 def modal(addon):
     """modal("MOVEAI_OT_capture") -> ModalDriver; unregistered after the test."""

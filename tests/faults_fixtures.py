@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from addon_fixtures import MODULE
+from addon_fixtures import MODULE, tick_until  # noqa: F401  (re-exported for the fault tests)
 from test_client_helpers import active_faults, add_fault, clear_faults, server_jobs_of_take, server_log_lines
 
 import bpy  # noqa: E402,F401  (after addon_fixtures: the user folder must be set first)
@@ -112,15 +112,6 @@ def wait_until(condition, timeout: float = 30.0, step: float = 0.05, what: str =
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(step)
-
-
-def tick_until(driver, condition, timeout: float = 30.0):
-    """Send TIMER events to a running modal operator until `condition()` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, driver.reports
-        assert driver.tick() == {"PASS_THROUGH"}, driver.reports
-        time.sleep(0.02)
 
 
 def error_texts(driver) -> list[str]:

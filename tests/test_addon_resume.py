@@ -7,29 +7,17 @@ The bpy module has no event loop: modal() is called with stand-in TIMER/ESC even
 from __future__ import annotations
 
 import sys
-import time
 
 from addon_fixtures import (MODULE, FakeEvent, add_movie, addon, addon_zip, armature_keys,  # noqa: F401
-                            installed_addon, local_prefs, modal, scene)
+                            capture_until_job, installed_addon, local_prefs, modal, scene)
 
 import bpy  # noqa: E402
-
-
-def _tick_until(driver, condition, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, driver.reports
-        assert driver.tick() == {"PASS_THROUGH"}, driver.reports
-        time.sleep(0.02)
 
 
 def test_save_mid_job_reopen_resume(scene, local_prefs, modal, sample_video, tmp_path):
     strip = add_movie(scene, sample_video, frame_start=37, trim_start=6, trim_end=10)
     first, count = strip.frame_final_start, strip.frame_final_duration
-    capture = modal("MOVEAI_OT_capture")
-    assert capture.invoke() == {"RUNNING_MODAL"}
-    record = scene.move_ai.jobs[-1]
-    _tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     uid, job_id, state = record.uid, record.job_id, record.job_state
     assert state in ("NOT_STARTED", "RUNNING") and record.take_id and record.file_id
 
@@ -55,10 +43,7 @@ def test_save_mid_job_reopen_resume(scene, local_prefs, modal, sample_video, tmp
 
 def test_escape_stops_watching_and_poll_resumes(scene, local_prefs, modal, sample_video):
     add_movie(scene, sample_video)
-    capture = modal("MOVEAI_OT_capture")
-    assert capture.invoke() == {"RUNNING_MODAL"}
-    record = scene.move_ai.jobs[-1]
-    _tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     assert capture.tick(FakeEvent("ESC", "PRESS")) == {"CANCELLED"}
     assert record.stage == "STOPPED" and "continues on Move" in record.message
     assert record.job_id in record.message
@@ -69,10 +54,7 @@ def test_escape_stops_watching_and_poll_resumes(scene, local_prefs, modal, sampl
 
 def test_cancel_poll_operator(scene, local_prefs, modal, sample_video):
     add_movie(scene, sample_video)
-    capture = modal("MOVEAI_OT_capture")
-    capture.invoke()
-    record = scene.move_ai.jobs[-1]
-    _tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     assert bpy.ops.moveai.cancel_poll("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
     assert capture.tick() == {"CANCELLED"}  # the modal operator notices and ends
     assert record.stage == "STOPPED"

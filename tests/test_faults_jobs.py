@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from addon_fixtures import (MODULE, add_movie, addon, addon_zip, installed_addon, local_prefs,  # noqa: F401
-                            modal, prefs, scene)
+from addon_fixtures import (MODULE, add_movie, addon, addon_zip, capture_until_job, installed_addon,  # noqa: F401
+                            local_prefs, modal, prefs, scene)
 from faults_fixtures import (addon_module, armatures, client_options, error_texts, faults,  # noqa: F401
-                             jobs_on_server, panel_of, quick_policy, tick_until, wait_until,
+                             jobs_on_server, panel_of, quick_policy, wait_until,
                              worker_threads)
 from conftest import start_server
 
@@ -70,10 +70,7 @@ def test_server_restart_mid_job_the_watch_goes_on(scene, addon, local_prefs, own
     monkeypatch.setattr(addon_module("operators.settings"), "CLIENT_OPTIONS",
                         {"retry_policy": quick_policy(attempts=10, base_delay=0.25, max_delay=1.0)})
     add_movie(scene, sample_video)
-    capture = modal("MOVEAI_OT_capture")
-    assert capture.invoke() == {"RUNNING_MODAL"}
-    record = scene.move_ai.jobs[-1]
-    tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     job_id, state_at_stop = record.job_id, record.job_state
     server.stop()
     assert state_at_stop in ("NOT_STARTED", "RUNNING")  # mid-job: the new process runs it again
@@ -96,10 +93,7 @@ def test_reopened_mid_watch_no_orphan_threads_and_the_watch_resumes(scene, local
                                                                      modal, local_server, sample_video,
                                                                      tmp_path):
     add_movie(scene, sample_video)
-    capture = modal("MOVEAI_OT_capture")
-    assert capture.invoke() == {"RUNNING_MODAL"}
-    record = scene.move_ai.jobs[-1]
-    tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     uid, job_id, take_id = record.uid, record.job_id, record.take_id
     first_workers = worker_threads()
     assert [t.name for t in first_workers] == [f"move-ai-{uid[:8]}"]
@@ -126,10 +120,7 @@ def test_reopened_mid_watch_no_orphan_threads_and_the_watch_resumes(scene, local
 def test_disable_enable_mid_watch_keeps_the_ids_and_resume_finishes(scene, local_prefs, client_options,
                                                                      modal, local_server, sample_video):
     add_movie(scene, sample_video)
-    capture = modal("MOVEAI_OT_capture")
-    assert capture.invoke() == {"RUNNING_MODAL"}
-    record = scene.move_ai.jobs[-1]
-    tick_until(capture, lambda: record.job_id)
+    capture, record = capture_until_job(modal, scene)
     uid, job_id, take_id = record.uid, record.job_id, record.take_id
     workers = worker_threads()
     assert workers
