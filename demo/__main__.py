@@ -104,8 +104,7 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, outpu
     with step("put the clip in the Video Sequence Editor") as note:
         scene = bpy.context.scene
         editor = scene.sequence_editor_create()
-        strips = editor.strips if hasattr(editor, "strips") else editor.sequences
-        strip = strips.new_movie("Performer", str(clip), channel=1, frame_start=1)
+        strip = top_strips(editor).new_movie("Performer", str(clip), channel=1, frame_start=1)
         editor.active_strip = strip
         scene.render.fps, scene.render.fps_base = round(strip.fps), 1.0
         scene.frame_start, scene.frame_end = strip.frame_final_start, strip.frame_final_end - 1
@@ -139,7 +138,8 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, outpu
     with step("write the contact sheet") as note:
         from demo.contact_sheet import write_contact_sheet
 
-        shown = write_contact_sheet(scene, armature, strip_named(scene, record.strip_name), clip, sheet_path)
+        source = top_strips(scene.sequence_editor)[record.strip_name]
+        shown = write_contact_sheet(scene, armature, source, clip, sheet_path)
         note["text"] = f"(frames {', '.join(map(str, shown))})"
 
     total = time.perf_counter() - total_start
@@ -156,10 +156,9 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, outpu
     return 0
 
 
-def strip_named(scene, name: str):
-    editor = scene.sequence_editor
-    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
-    return strips[name]
+def top_strips(editor):
+    """The strips collection `new_movie()` lives on (5.0: strips, 4.2: sequences)."""
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
 
 
 if __name__ == "__main__":

@@ -95,18 +95,22 @@ def scene(addon):
     addon.operators.session.stop_all()
 
 
+def top_strips(editor):
+    """The strips collection `new_movie()` lives on (5.0: strips, 4.2: sequences)."""
+    return editor.strips if hasattr(editor, "strips") else editor.sequences
+
+
 def strips_of(sc):
     editor = sc.sequence_editor
     if editor is None:
         return []
-    return list(editor.strips if hasattr(editor, "strips") else editor.sequences)
+    return list(top_strips(editor))
 
 
 def add_movie(sc, path, frame_start: int = 37, trim_start: int = 0, trim_end: int = 0, channel: int = 2):
     """A movie strip of `path`, made active, with its head and tail trimmed by whole frames."""
     editor = sc.sequence_editor or sc.sequence_editor_create()
-    strips = editor.strips if hasattr(editor, "strips") else editor.sequences
-    strip = strips.new_movie(Path(path).stem, str(path), channel=channel, frame_start=frame_start)
+    strip = top_strips(editor).new_movie(Path(path).stem, str(path), channel=channel, frame_start=frame_start)
     strip.frame_offset_start = trim_start
     strip.frame_offset_end = trim_end
     editor.active_strip = strip

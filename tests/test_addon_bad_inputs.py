@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from addon_fixtures import (add_movie, addon, addon_zip, installed_addon, local_prefs, scene,  # noqa: F401
-                            snapshot, strips_of)
+                            snapshot, strips_of, top_strips)
 from media import make_video
 
 import bpy  # noqa: E402
@@ -45,8 +45,7 @@ def test_no_active_strip(scene, local_prefs, sample_video):
 
 
 def _strips(sc):
-    editor = sc.sequence_editor or sc.sequence_editor_create()
-    return editor.strips if hasattr(editor, "strips") else editor.sequences
+    return top_strips(sc.sequence_editor or sc.sequence_editor_create())
 
 
 def _ffmpeg(*args):
