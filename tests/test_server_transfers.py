@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from conftest import start_server
+from local_server.signing import TEST_CLOCK_ENV
 from server_support import Api
 
 
@@ -87,19 +88,31 @@ def test_tampered_urls_are_refused(api, sample_video):
     assert _get_file(api, created["id"])["presignedUrl"].startswith(url.split("?")[0])  # still waiting for data
 
 
-def test_expired_urls_are_refused_and_a_fresh_one_works(tmp_path, sample_video):
-    server = start_server(tmp_path / "data", "--url-ttl", "1")
+def test_expired_urls_are_refused_and_a_fresh_one_works(tmp_path, sample_video, monkeypatch):
+    """URLs live --url-ttl seconds. The server's URL clock is moved on through its test-only clock file
+    (local_server/signing.py) instead of the test sleeping out their life."""
+    clock = tmp_path / "clock-offset"
+
+    def move_clock_to(seconds: float) -> None:
+        (tmp_path / "clock-offset.new").write_text(str(seconds), encoding="utf-8")
+        (tmp_path / "clock-offset.new").replace(clock)  # never read half-written
+
+    monkeypatch.setenv(TEST_CLOCK_ENV, str(clock))
+    server = start_server(tmp_path / "data", "--url-ttl", "60")
     try:
+        assert any(TEST_CLOCK_ENV in line for line in server.output)  # the server says the knob is on
         api = Api(server)
         created = api.create_file()
-        time.sleep(2.1)
+        move_clock_to(61)
         response = requests.put(created["presignedUrl"], data=sample_video.read_bytes(), timeout=10)
         assert response.status_code == 403
         assert b"AccessDenied" in response.content and b"Request has expired" in response.content
         fresh = _get_file(api, created["id"])["presignedUrl"]
         assert requests.put(fresh, data=sample_video.read_bytes(), timeout=10).status_code == 200
         download = _get_file(api, created["id"])["presignedUrl"]
-        time.sleep(2.1)
+        move_clock_to(61 + 50)  # 50 s into the download URL's 60: still good
+        assert requests.get(download, timeout=10).status_code == 200
+        move_clock_to(61 + 61)
         expired = requests.get(download, timeout=10)
         assert expired.status_code == 403 and b"Request has expired" in expired.content
     finally:
