@@ -133,7 +133,8 @@ def test_a_multicam_job_whose_answer_was_lost_is_found(local_server, client, tmp
     assert job.number_of_actors == 1 and job.rig == "move_mo"
 
 
-@pytest.mark.parametrize("rule", [{"status": 500, "count": 1}, {"drop": True, "count": 1}])
+@pytest.mark.parametrize("rule", [{"status": 500, "count": 1}, {"drop": True, "count": 1},
+                                  {"malformed": True, "count": 1}])
 def test_a_take_whose_answer_was_lost_is_found_not_made_twice(local_server, client, sample_video, rule):
     file = client.files.upload(sample_video)
     name = f"lost take {rule}"
@@ -168,7 +169,8 @@ def fetch(url: str) -> bytes:
 
 
 @pytest.mark.parametrize("rule", [{"drop": True, "count": 1}, {"status": 500, "count": 2},
-                                  {"status": 503, "count": 1}, {"status": 429, "count": 1}])
+                                  {"status": 503, "count": 1}, {"status": 429, "count": 1},
+                                  {"status": 503, "count": 3}])  # 3 of the budget's 4 attempts
 def test_an_upload_is_retried_from_the_start(local_server, client, tmp_path, rule):
     video = random_file(tmp_path / "big.mp4", 3 * MIB + 5, seed=len(str(rule)))
     add_fault(local_server, {"route": "upload", **rule})

@@ -19,32 +19,43 @@ from faults_fixtures import (armatures, client_options, error_texts, fault_hits,
 
 import bpy  # noqa: E402
 
-# (route, rule) -> the flow completes. Refusals come before the operation runs; 500, garbled and
-# dropped answers after it ran (the add-on cannot know whether a take or job was made).
+# One full capture per route and per kind of outcome: a refused request sent again, an answer lost
+# after the job was made looked up (never a second job), a cut upload started over, an expired link
+# renewed; a cut download resumed and a slow answer timed out are the tests further down. Refusals
+# come before the operation runs; 500, garbled and dropped answers after it ran (the add-on cannot
+# know whether a take or job was made).
 PASSING = {
-    "api 503 burst": {"route": "graphql", "status": 503, "count": 3},
-    "poll 429 burst": {"route": "graphql", "operation": "getJob", "status": 429, "count": 3},
-    "poll 500 burst": {"route": "graphql", "operation": "getJob", "status": 500, "count": 2},
-    "poll garbled": {"route": "graphql", "operation": "getJob", "malformed": True, "count": 2},
-    "poll 400 errors once": None,  # see test_an_errors_answer_is_final_and_names_the_operation
-    "take answer lost": {"route": "graphql", "operation": "createSingleCamTake", "drop": True, "count": 1},
-    "take answer garbled": {"route": "graphql", "operation": "createSingleCamTake", "malformed": True,
-                            "count": 1},
     "job refused 502": {"route": "graphql", "operation": "createSingleCamJob", "status": 502, "count": 2},
-    "job answer 500": {"route": "graphql", "operation": "createSingleCamJob", "status": 500, "count": 1},
     "job answer lost": {"route": "graphql", "operation": "createSingleCamJob", "drop": True, "count": 1},
-    "job answer garbled": {"route": "graphql", "operation": "createSingleCamJob", "malformed": True,
-                           "count": 1},
-    "upload 503 burst": {"route": "upload", "status": 503, "count": 3},
-    "upload 429": {"route": "upload", "status": 429, "count": 2},
     "upload cut midway": {"route": "upload", "drop": True, "count": 1},
     "upload link expired": {"route": "upload", "expired": True, "count": 1},
     "download 500 burst": {"route": "download", "status": 500, "count": 3},
-    "download 429": {"route": "download", "status": 429, "count": 1},
-    "download cut midway": {"route": "download", "drop": True, "count": 1},
     "download link expired": {"route": "download", "expired": True, "count": 1},
 }
-PASSING = {k: v for k, v in PASSING.items() if v is not None}
+
+# The other faults this file once ran as full captures would only repeat the client's retry and
+# lookup through a slower harness: each is proven at the client (tests/test_client_faults.py),
+# against the same rules of the local server, by the test and parameter named beside it (checked by
+# the last test here). A rule on getJob (the poll) or on every query meets the same retry of queries.
+# An errors answer to a poll is final, not passing:
+# test_faults_persistent.py::test_an_errors_answer_is_final_and_names_the_operation.
+COVERED_BY_THE_CLIENT = {
+    "api 503 burst": ("test_a_query_is_retried_through_transient_faults", {"status": 503, "count": 3}),
+    "poll 429 burst": ("test_a_query_is_retried_through_transient_faults", {"status": 429, "count": 3}),
+    "poll 500 burst": ("test_a_query_is_retried_through_transient_faults", {"status": 500, "count": 2}),
+    "poll garbled": ("test_a_query_is_retried_through_transient_faults", {"malformed": True, "count": 2}),
+    "take answer lost": ("test_a_take_whose_answer_was_lost_is_found_not_made_twice", {"drop": True, "count": 1}),
+    "take answer garbled": ("test_a_take_whose_answer_was_lost_is_found_not_made_twice",
+                            {"malformed": True, "count": 1}),
+    "job answer 500": ("test_a_job_whose_answer_was_lost_is_found_not_made_twice", {"status": 500, "count": 1}),
+    "job answer garbled": ("test_a_job_whose_answer_was_lost_is_found_not_made_twice",
+                           {"malformed": True, "count": 1}),
+    "upload 503 burst": ("test_an_upload_is_retried_from_the_start", {"status": 503, "count": 3}),
+    "upload 429": ("test_an_upload_is_retried_from_the_start", {"status": 429, "count": 1}),
+    "download 429": ("test_a_download_is_retried", {"status": 429, "count": 1}),
+    # and at the add-on level by test_a_cut_download_resumes_and_the_imported_file_is_whole (cut twice)
+    "download cut midway": ("test_a_cut_download_resumes_with_range", None),
+}
 
 
 def _check_captured(driver, result, scene, server, rule_id, strip_name, happened=None):
@@ -110,3 +121,16 @@ def test_a_cut_download_resumes_and_the_imported_file_is_whole(scene, local_pref
     with open(record.output_path, "rb") as mine, open(outputs[0], "rb") as theirs:
         assert hashlib.md5(mine.read()).digest() == hashlib.md5(theirs.read()).digest()
     assert not list(Path(record.download_dir).glob("*.part"))
+
+
+def test_every_fault_left_to_the_client_is_still_tested_there():
+    """The cases above that are no longer captured here must stay in the client's matrix."""
+    import test_client_faults
+
+    for case, (name, rule) in COVERED_BY_THE_CLIENT.items():
+        test = getattr(test_client_faults, name, None)
+        assert callable(test), f"{case!r}: test_client_faults.{name} is gone"
+        if rule is not None:
+            values = [v for mark in getattr(test, "pytestmark", []) if mark.name == "parametrize"
+                      for v in mark.args[1]]
+            assert rule in values, f"{case!r}: test_client_faults.{name} no longer runs {rule}"
