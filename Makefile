@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test typecheck test-bpy42 demo server build bench clean
+.PHONY: setup test test-fast typecheck test-bpy42 demo server build bench clean
 
 # mediapipe goes in with --no-deps: its full resolution pulls jax and opencv-contrib, which the
 # legacy `solutions` API we use never imports (requirements/mocap.txt lists what it does need).
@@ -22,6 +22,11 @@ setup: $(STAMP)
 
 test: setup
 	$(PY) -m pytest tests
+
+# While developing: everything but the long end-to-end runs (the demo, the benchmark smoke tests,
+# MediaPipe on real clips), which tests/pytest.ini marks `slow`. `make test` still runs them all.
+test-fast: setup
+	$(PY) -m pytest -m "not slow" tests
 
 # The add-on's bpy code against the API stubs of the oldest and the newest supported Blender.
 # fake-bpy-module ships a `bpy` package of its own, so each lives in a venv of its own.

@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"value", "unit", "baseline", "ratio", "target"}
+pytestmark = pytest.mark.slow  # each runs benchmark suites in a subprocess (10-20 s): `make test-fast` skips them
 
 
 def run_benchmarks(tmp_path: Path, *args: str) -> dict:

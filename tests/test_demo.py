@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # `make demo` end to end (MediaPipe, import, contact sheet): over 10 s
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CHECK_BLEND = r'''

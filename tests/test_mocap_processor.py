@@ -15,6 +15,7 @@ from mocap_support import fbx_bone_heads, pose2sim_clip
 
 BONES = ["Hips", "Head", "LeftArm", "RightArm", "LeftHand", "RightHand", "LeftFoot", "RightFoot",
          "LeftToeBase", "RightToeBase"]
+pytestmark = pytest.mark.slow  # MediaPipe on real clips: about 20 s for the module
 
 
 @pytest.fixture(scope="module")

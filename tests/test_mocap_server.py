@@ -10,6 +10,8 @@ from conftest import start_server
 from media import make_video
 from mocap_support import fbx_bone_heads, pose2sim_clip
 
+pytestmark = pytest.mark.slow  # MediaPipe jobs on real clips through the server: 6-8 s each
+
 
 @pytest.fixture(scope="module")
 def mocap_server(tmp_path_factory):
