@@ -16,6 +16,7 @@ import requests
 
 from addon_fixtures import (add_movie, addon, addon_zip, installed_addon, local_prefs, scene,  # noqa: F401
                             snapshot, strips_of, top_strips)
+from faults_fixtures import client_options  # noqa: F401
 from media import make_video
 
 import bpy  # noqa: E402
@@ -123,7 +124,8 @@ def test_env_key_overrides_preferences(scene, local_prefs, sample_video, monkeyp
     assert bpy.ops.moveai.upload_strip("EXEC_DEFAULT") == {"FINISHED"}
 
 
-def test_server_unreachable(scene, local_prefs, sample_video):
+def test_server_unreachable(scene, local_prefs, client_options, sample_video):
+    # client_options: the real retry rule with short pauses; the default backoff waits out ~10 s here
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
