@@ -12,6 +12,7 @@ from typing import Callable
 from .processor_registry import PROCESSORS
 
 API_KEY_ENV = "MOVE_LOCAL_API_KEY"
+DEFAULT_PROCESSOR = "mediapipe"  # `make server` gives a user real motion; tests ask for `reference` by name
 
 
 def default_data_dir() -> Path:
@@ -41,8 +42,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help=f"where state, uploads and outputs live (default {default_data_dir()})")
-    parser.add_argument("--processor", default="reference",
-                        help=f"what jobs compute: {', '.join(sorted(PROCESSORS))}, or module:Class (default reference)")
+    parser.add_argument("--processor", default=DEFAULT_PROCESSOR,
+                        help=f"what jobs compute: {', '.join(sorted(PROCESSORS))}, or module:Class "
+                             f"(default {DEFAULT_PROCESSOR}: real motion capture; reference is a test fixture)")
     parser.add_argument("--url-ttl", type=int, default=3600, help="presigned URL lifetime in seconds (default 3600)")
     parser.add_argument("--workers", type=int, default=1, help="job processing threads (default 1)")
     args = parser.parse_args(argv)
