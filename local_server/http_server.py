@@ -132,7 +132,7 @@ class MoveHTTPServer(ThreadingHTTPServer):
 class MoveRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MoveLocalServer/1.0"
-    timeout = 120  # idle keep-alive connections give their thread back
+    timeout = 120  # for a request in progress (its body); waiting for a request: REQUEST_HEAD_TIMEOUT
     # Headers and body go out in separate writes; with Nagle on, each answer would wait ~40 ms
     # for the client's delayed ACK.
     disable_nagle_algorithm = True
