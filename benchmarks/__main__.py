@@ -16,7 +16,7 @@ from pathlib import Path
 from benchmarks.figures import Figure, print_table, write_json
 
 HERE = Path(__file__).resolve().parent
-SUITES = ("transfer", "poll", "tick", "import")
+SUITES = ("transfer", "poll", "tick", "import", "auth")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -36,13 +36,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str]) -> int:
     args = parse(argv)
-    from benchmarks import import_bench, poll_bench, tick_bench, transfer_bench
+    from benchmarks import auth_bench, import_bench, poll_bench, tick_bench, transfer_bench
 
     suites = {
         "transfer": lambda: transfer_bench.run(size_mib=args.size_mib, repeats=args.repeats),
         "poll": lambda: poll_bench.run(jobs=args.jobs, job_seconds=args.job_seconds),
         "tick": lambda: tick_bench.run(seconds=args.tick_video_seconds, captures=args.tick_captures),
         "import": lambda: import_bench.run(seconds=args.import_video_seconds, repeats=args.import_repeats),
+        "auth": lambda: auth_bench.run(),
     }
     figures: list[Figure] = []
     for name in SUITES:

@@ -56,7 +56,7 @@ def run(size_mib: int = 1024, repeats: int = 3, log=print) -> list[Figure]:
     size = size_mib * 1024 * 1024
     work = Path(tempfile.mkdtemp(prefix="move-bench-transfer-"))
     try:
-        with local_server(work / "server") as server:
+        with local_server(work / "server", "--processor", "reference") as server:
             source = sparse_video(work, size_mib)
             up_ours, up_curl, down_ours, down_curl = [], [], [], []
             up_rss, down_rss = [], []

@@ -10,6 +10,10 @@ so the client cannot know the outcome; `"when"` overrides that.
 Two rules answer HTTP 200 in AppSync's shapes instead: `errors` (data null and an errors list, as
 a failed resolver answers) and `data_null` (data null, or each top-level field null, with no
 errors). Both default to "before": a failed resolver usually failed without effect.
+
+Bounds: latency rules add up on a request, so a rule is refused when the latency that could apply to
+one request would pass MAX_TOTAL_LATENCY_MS, and at most MAX_RULES rules are active at once.
+Requests that fail authentication never reach the book: they neither see nor spend a rule.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ ROUTES = ("graphql", "upload", "download")
 KINDS = ("status", "drop", "malformed", "expired", "latency_ms", "errors", "data_null", "fail_next_job")
 KEYS = set(KINDS) | {"route", "count", "operation", "when", "errorType"}
 DEFAULT_ERROR_TYPE = "InternalFailure"  # AppSync's type for a resolver that failed on the server side
+MAX_TOTAL_LATENCY_MS = 60_000  # per request, all latency rules together; a client's timeout is shorter
+MAX_RULES = 100
 
 
 class FaultSpecError(ValueError):
@@ -84,7 +90,7 @@ def parse_rule(spec: object, rule_id: int) -> FaultRule:
     if kind == "status":
         rule.status = _positive_int(spec, "status", low=400, high=599)
     elif kind == "latency_ms":
-        rule.latency_ms = _positive_int(spec, "latency_ms", low=0, high=600_000)
+        rule.latency_ms = _positive_int(spec, "latency_ms", low=0, high=MAX_TOTAL_LATENCY_MS)
     elif kind == "errors":
         if not isinstance(spec["errors"], str) or not spec["errors"].strip():
             raise FaultSpecError("errors takes the error's message text")
@@ -149,10 +155,20 @@ class FaultBook:
             if set(spec) != {"fail_next_job"} or not isinstance(reason, str) or not reason.strip():
                 raise FaultSpecError("fail_next_job takes a non-empty reason text and nothing else")
             with self._lock:
+                if len(self._job_failures) >= MAX_RULES:
+                    raise FaultSpecError(f"at most {MAX_RULES} job failures can be queued")
                 self._job_failures.append(reason)
             return {"fail_next_job": reason}
         with self._lock:
             rule = parse_rule(spec, next(self._ids))
+            if len(self._rules) >= MAX_RULES:
+                raise FaultSpecError(f"at most {MAX_RULES} rules can be active; DELETE /_faults to start over")
+            if rule.latency_ms:
+                for route in ROUTES:
+                    total = sum(r.latency_ms or 0 for r in self._rules + [rule] if r.route in (None, route))
+                    if total > MAX_TOTAL_LATENCY_MS:
+                        raise FaultSpecError(f"latency rules on {route} would add up to {total} ms per request; "
+                                             f"the limit is {MAX_TOTAL_LATENCY_MS} ms")
             self._rules.append(rule)
         return rule.as_dict()
 
@@ -181,7 +197,7 @@ class FaultBook:
                 if rule.count is not None:
                     rule.count -= 1
             self._rules = [r for r in self._rules if r.count is None or r.count > 0]
-        return latency, chosen
+        return min(latency, MAX_TOTAL_LATENCY_MS), chosen
 
     def take_job_failure(self) -> str | None:
         with self._lock:

@@ -17,12 +17,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from graphql import (GraphQLError, GraphQLSchema, OperationDefinitionNode, build_schema, execute, parse,
-                     validate, value_from_ast_untyped)
+from graphql import (GraphQLError, GraphQLSchema, OperationDefinitionNode, build_schema, execute, validate,
+                     value_from_ast_untyped)
 from graphql.language import DocumentNode, FieldNode
 
 from .output_types import MULTI_CAM_DEFAULTS, OUTPUTS, SINGLE_CAM_DEFAULTS
 from .processor_registry import ProcessorSlot
+from .query_limits import QueryRefused, parse_bounded
 from .signing import UrlSigner
 from .store import Store, new_id
 
@@ -56,7 +57,7 @@ def bad_request(message: str) -> MoveApiError:
 @dataclass
 class RequestContext:
     client_id: str
-    base_url: str  # http://host:port that the caller reached, for presigned URLs
+    base_url: str  # http://host:port of the server as configured (never the Host header), for presigned URLs
 
 
 # -- AWSJSON: JSON documents carried as strings ------------------------------------------------
@@ -131,12 +132,17 @@ class MoveGraphQL:
 
     # -- running a request ---------------------------------------------------------------------
     def parse_request(self, body: Any) -> tuple[DocumentNode | None, list[dict] | None]:
-        """Parse and validate the query; returns (document, None) or (None, AppSync errors)."""
+        """Parse and validate the query; returns (document, None) or (None, AppSync errors).
+
+        Raises QueryTooLarge (query_limits) for a query text past the size limit.
+        """
         query = body.get("query")
         if not isinstance(query, str) or not query.strip():
             return None, [self._error_entry(None, "BadRequestException", "The request has no query.")]
         try:
-            document = parse(query)
+            document = parse_bounded(query)
+        except QueryRefused as err:
+            return None, [self._error_entry(None, "BadRequestException", str(err))]
         except GraphQLError as err:
             return None, [self._format(err, "ValidationError")]
         errors = validate(self.schema, document)

@@ -5,6 +5,21 @@ Stdlib ThreadingHTTPServer speaking HTTP/1.1 with keep-alive: every answer carri
 a request body that is not read is either drained or the connection is closed, so the next request
 on the same connection never reads leftovers. One log line per request, without query strings
 (they hold signatures) and without headers (they hold the key).
+
+What the server serves before authentication (the rule every route follows):
+- nothing is parsed before the caller is known: GraphQL reads only the Authorization and
+  Content-Length headers, then answers 401 (or 413 past MAX_GRAPHQL_BODY) at once; a transfer checks
+  its URL's signature before anything else (403); /_faults checks the caller's address and key;
+- when bound to loopback, a request whose Host header names anything but a loopback address or
+  `localhost` is refused (403) before it is routed: a web page on another site that re-points its
+  DNS name at 127.0.0.1 (DNS rebinding) reaches nothing; presigned URLs are built from the
+  server's own configured address, never from the Host header;
+- a refused body is drained (bounded) or the connection closed; fault rules and their counts are
+  only spent on requests that passed authentication;
+- one thread per connection, at most `max_connections` of them: further connections wait in the
+  listen queue (LISTEN_BACKLOG), and a connection that sends no complete request head within
+  REQUEST_HEAD_TIMEOUT seconds is closed, so idle or half-open connections cannot pile up threads.
+After authentication, a query is bounded too (local_server.query_limits: size, depth, width, aliases).
 """
 from __future__ import annotations
 
@@ -18,6 +33,7 @@ import re
 import secrets
 import socket
 import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass
@@ -28,6 +44,7 @@ from xml.sax.saxutils import escape
 
 from .faults import FaultBook, FaultRule, FaultSpecError, graphql_fault_body
 from .graphql_api import MoveGraphQL, RequestContext, root_field_names
+from .query_limits import QueryTooLarge
 from .signing import DOWNLOAD_PREFIX, UPLOAD_PREFIX, UrlSigner
 from .server_log import log
 from .store import Store
@@ -36,11 +53,19 @@ GRAPHQL_PATH = "/ugc/graphql"
 FAULTS_PATH = "/_faults"
 UNAUTHORIZED = {"errors": [{"errorType": "UnauthorizedException",
                             "message": "You are not authorized to make this call."}]}
-MAX_GRAPHQL_BODY = 10 * 1024 * 1024
+MAX_GRAPHQL_BODY = 1024 * 1024  # query and variables; the client's largest request is a few KB
 MAX_UPLOAD = 5 * 1024 ** 3  # one S3 PUT
 DRAIN_LIMIT = 256 * 1024 * 1024  # refused bodies up to this size are read so the client sees the answer
 CHUNK = 1024 * 1024
-HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$")
+MAX_FAULT_BODY = 64 * 1024
+PARTIAL_SUFFIX = ".part"  # an upload being received; left over only by a kill, removed at the next start
+LISTEN_BACKLOG = 128  # the socketserver default of 5 overflowed under 50 clients
+REQUEST_HEAD_TIMEOUT = 20  # seconds to send a request line and headers (also the keep-alive idle time)
+DEFAULT_MAX_CONNECTIONS = 64
+HOST_HEADER = re.compile(r"\[([0-9a-f:.]+)\](?::\d+)?|([a-z0-9.\-]+)(?::\d+)?")
+FOREIGN_HOST = {"errors": [{"errorType": "ForbiddenException",
+                            "message": "This local server answers only requests addressed to a loopback name "
+                                       "(127.0.0.1, [::1] or localhost); the Host header named another."}]}
 FAULT_ERROR_TYPES = {429: "TooManyRequestsException", 500: "InternalFailure", 502: "BadGateway",
                      503: "ServiceUnavailable", 504: "GatewayTimeout"}
 S3_CODES = {403: "AccessDenied", 404: "NoSuchKey", 429: "SlowDown", 500: "InternalError", 503: "SlowDown"}
@@ -52,24 +77,62 @@ class ServerParts:
     signer: UrlSigner
     graphql: MoveGraphQL
     faults: FaultBook
-    clients_by_key: dict[str, str]  # API key -> client id (in memory only)
-    fallback_base_url: str
+    clients_by_key: dict[str, str]  # API key -> client id (in memory only); never an empty key
+    base_url: str  # http://host:port as configured: the base of every presigned URL
+    host_names: frozenset[str] | None = None  # Host header names accepted besides loopback; None = any
+
+
+def is_loopback_name(name: str) -> bool:
+    """A Host name that can only mean this machine: a loopback address, localhost or *.localhost."""
+    if name == "localhost" or name.endswith(".localhost"):  # RFC 6761: never resolved off the machine
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 class MoveHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, host: str, port: int, parts: ServerParts | None = None):
+    def __init__(self, host: str, port: int, parts: ServerParts | None = None,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS):
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._closing = threading.Event()
         super().__init__((host, port), MoveRequestHandler)
         self.parts = parts
+
+    def process_request(self, request, client_address):
+        """Serve the connection in a thread once one of `max_connections` slots is free; until then
+        it waits here, and later ones in the listen queue."""
+        while not self._slots.acquire(timeout=0.2):
+            if self._closing.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def shutdown(self):
+        self._closing.set()
+        super().shutdown()
 
 
 class MoveRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "MoveLocalServer/1.0"
-    timeout = 120  # idle keep-alive connections give their thread back
+    timeout = 120  # for a request in progress (its body); waiting for a request: REQUEST_HEAD_TIMEOUT
     # Headers and body go out in separate writes; with Nagle on, each answer would wait ~40 ms
     # for the client's delayed ACK.
     disable_nagle_algorithm = True
@@ -82,6 +145,12 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
     def send_response(self, code, message=None):
         self._status = code
         super().send_response(code, message)
+
+    def handle_one_request(self):
+        # Waiting for a request line and headers: a short timeout, so idle and half-open connections
+        # give their thread back; _dispatch allows `timeout` for the body once the head is complete.
+        self.connection.settimeout(REQUEST_HEAD_TIMEOUT)
+        super().handle_one_request()
 
     def do_GET(self):
         self._dispatch()
@@ -100,10 +169,14 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         started = time.monotonic()
+        self.connection.settimeout(self.timeout)
         self._status, self._note, self._headers_sent = None, "", False
         split = urlsplit(self.path)
         path = split.path
         try:
+            if not self._host_allowed():
+                self._note = " (foreign Host refused)"
+                return self._send_json(403, FOREIGN_HOST, close=not self._discard_body(MAX_GRAPHQL_BODY))
             self._route(path, {k: v[0] for k, v in parse_qs(split.query).items()})
         except (ConnectionError, TimeoutError, socket.timeout):
             self._note = " (connection lost)"
@@ -175,10 +248,12 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             return None
         return int(text)
 
-    def _discard_body(self) -> bool:
+    def _discard_body(self, limit: int = DRAIN_LIMIT) -> bool:
         """Read and drop a body we refuse, so that the client reads our answer; False = close instead."""
-        text = self.headers.get("Content-Length", "")
-        if not text.isdigit() or int(text) > DRAIN_LIMIT:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return False
+        text = self.headers.get("Content-Length", "0")
+        if not text.isdigit() or int(text) > limit:
             return False
         left = int(text)
         while left:
@@ -192,13 +267,22 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
         given = self.headers.get("Authorization") or ""
         found = None
         for key, client_id in self.parts.clients_by_key.items():
-            if hmac.compare_digest(given.encode(), key.encode()):
+            if key and hmac.compare_digest(given.encode(), key.encode()):  # an empty key never matches
                 found = client_id
         return found
 
-    def _base_url(self) -> str:
-        host = self.headers.get("Host", "")
-        return f"http://{host}" if HOST_HEADER.match(host) else self.parts.fallback_base_url
+    def _host_allowed(self) -> bool:
+        names = self.parts.host_names
+        if names is None:
+            return True
+        hosts = self.headers.get_all("Host") or []
+        if not hosts:
+            return True  # an HTTP/1.0 request without Host: not what a browser sends
+        match = HOST_HEADER.fullmatch(hosts[0].strip().lower()) if len(hosts) == 1 else None
+        if match is None:
+            return False
+        name = match.group(1) or match.group(2)
+        return is_loopback_name(name) or name in names
 
     def _is_loopback_caller(self) -> bool:
         address = ipaddress.ip_address(self.client_address[0].split("%")[0])
@@ -214,6 +298,9 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
         if length > MAX_GRAPHQL_BODY:
             return self._send_json(413, {"errors": [{"errorType": "BadRequestException",
                                                      "message": "The request body is too large."}]}, close=True)
+        client_id = self._client_id()
+        if client_id is None:  # before the body is parsed: an unknown caller costs no CPU
+            return self._send_json(401, UNAUTHORIZED, close=not self._discard_body(MAX_GRAPHQL_BODY))
         raw = self.rfile.read(length)
         if len(raw) < length:
             raise ConnectionError("request body cut short")
@@ -225,7 +312,10 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             body = None
         document, errors, operations = None, None, None
         if body is not None:
-            document, errors = self.parts.graphql.parse_request(body)
+            try:
+                document, errors = self.parts.graphql.parse_request(body)
+            except QueryTooLarge as exc:
+                return self._send_json(413, {"errors": [{"errorType": "BadRequestException", "message": str(exc)}]})
             if document is not None:
                 operations = [body.get("operationName")] + root_field_names(document, body.get("operationName"))
         latency, rule = self.parts.faults.take("graphql", operations)
@@ -233,21 +323,18 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             time.sleep(latency / 1000)
         if rule is not None and rule.when == "before":
             return self._graphql_fault(rule, None, operations)
-        status, payload = self._graphql_answer(body, document, errors)
+        status, payload = self._graphql_answer(client_id, body, document, errors)
         if rule is not None:
             return self._graphql_fault(rule, json.dumps(payload).encode(), operations)
         self._send_json(status, payload)
 
-    def _graphql_answer(self, body, document, errors) -> tuple[int, dict]:
-        client_id = self._client_id()
-        if client_id is None:
-            return 401, UNAUTHORIZED
+    def _graphql_answer(self, client_id: str, body, document, errors) -> tuple[int, dict]:
         if body is None:
             return 400, {"errors": [{"errorType": "MalformedHttpRequestException",
                                      "message": "The request body is not a JSON object."}]}
         if errors:
             return 200, {"data": None, "errors": errors}
-        return 200, self.parts.graphql.run(document, body, RequestContext(client_id, self._base_url()))
+        return 200, self.parts.graphql.run(document, body, RequestContext(client_id, self.parts.base_url))
 
     def _graphql_fault(self, rule: FaultRule, answer: bytes | None, operations: list[str] | None) -> None:
         self._note = f" (fault {rule.id}, {rule.when})"
@@ -284,6 +371,9 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
                                 close=close)
 
     def _upload(self, path: str, query: dict[str, str]) -> None:
+        problem = self.parts.signer.check("PUT", path, query)
+        if problem:
+            return self._refuse_signature(problem, upload=True)
         latency, rule = self.parts.faults.take("upload")
         if latency:
             time.sleep(latency / 1000)
@@ -291,9 +381,6 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             return self._drop_upload(rule)
         if rule is not None and (rule.expired or rule.when == "before"):
             return self._transfer_fault_answer(rule, upload=True)
-        problem = self.parts.signer.check("PUT", path, query)
-        if problem:
-            return self._refuse_signature(problem, upload=True)
         row = self.parts.store.get_file_for_transfer(unquote(path[len(UPLOAD_PREFIX):]))
         if row is None or row["kind"] != "upload":
             return self._send_s3_error(404, "NoSuchKey", "The specified key does not exist.",
@@ -305,10 +392,10 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
             return self._send_s3_error(400, "EntityTooLarge", "One PUT is limited to 5 GiB.", close=True)
         target = Path(row["path"])
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
+        partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}")
         digest, left = hashlib.md5(), length
         try:
-            with open(partial, "wb") as out:
+            with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
                 while left:
                     chunk = self.rfile.read(min(CHUNK, left))
                     if not chunk:
@@ -340,14 +427,14 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
         # Closing with unread data makes the kernel reset the connection, as a real cut would.
 
     def _download(self, path: str, query: dict[str, str]) -> None:
+        problem = self.parts.signer.check("GET", path, query)
+        if problem:
+            return self._refuse_signature(problem, upload=False)
         latency, rule = self.parts.faults.take("download")
         if latency:
             time.sleep(latency / 1000)
         if rule is not None and not rule.drop:
             return self._transfer_fault_answer(rule, upload=False)
-        problem = self.parts.signer.check("GET", path, query)
-        if problem:
-            return self._refuse_signature(problem, upload=False)
         file_id = unquote(path[len(DOWNLOAD_PREFIX):].split("/", 1)[0])
         row = self.parts.store.get_file_for_transfer(file_id)
         target = Path(row["path"]) if row and row["has_data"] else None
@@ -405,18 +492,19 @@ class MoveRequestHandler(BaseHTTPRequestHandler):
 
     # -- fault injection -----------------------------------------------------------------------
     def _faults(self) -> None:
+        if not self._is_loopback_caller():
+            return self._send_json(403, {"error": "fault injection is only open to loopback callers"},
+                                   close=not self._discard_body(MAX_FAULT_BODY))
+        if self._client_id() is None:
+            return self._send_json(401, UNAUTHORIZED, close=not self._discard_body(MAX_FAULT_BODY))
         body = b""
         if self._has_body():
             length = self._content_length()
             if length is None:
                 return
-            if length > 64 * 1024:
+            if length > MAX_FAULT_BODY:
                 return self._send_json(413, {"error": "fault rules are small JSON objects"}, close=True)
             body = self.rfile.read(length)
-        if not self._is_loopback_caller():
-            return self._send_json(403, {"error": "fault injection is only open to loopback callers"})
-        if self._client_id() is None:
-            return self._send_json(401, UNAUTHORIZED)
         faults = self.parts.faults
         if self.command == "GET":
             return self._send_json(200, faults.snapshot())

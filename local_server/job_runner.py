@@ -23,8 +23,15 @@ from .processor_registry import ProcessorSlot, ProcessorUnavailable
 from .processors.base import JobSpec, ProcessingFailed
 from .server_log import log
 from .store import Store
+from .video import job_frame_count
 
 INTERNAL_FAILURE = "The local server could not process this job (internal error); see the server log."
+# A job that was RUNNING when the server died is tried again at the next start, but not forever: one
+# whose processing kills the server (a crash in native code, the memory killer) would otherwise take
+# it down at every start.
+MAX_JOB_ATTEMPTS = 3
+CRASHED_FAILURE = (f"The local server stopped unexpectedly {MAX_JOB_ATTEMPTS} times while processing this job, "
+                   "so it was not tried again; see the server log. Try a shorter clip window or another video.")
 VOLUME_SECONDS = 0.5
 
 
@@ -42,8 +49,9 @@ def _md5_etag(path: Path) -> str:
 
 class JobRunner:
     def __init__(self, store: Store, processor: ProcessorSlot, faults: FaultBook, outputs_root: Path,
-                 workers: int = 1):
+                 workers: int = 1, max_job_frames: int | None = None):
         self.store = store
+        self.max_job_frames = max_job_frames
         self.processor = processor
         self.faults = faults
         self.outputs_root = outputs_root
@@ -113,6 +121,11 @@ class JobRunner:
             clip_window=(clip["startTime"], clip["endTime"]) if clip else None,
             options=json.loads(job["options"]), number_of_actors=job["number_of_actors"],
         )
+        too_long = self._too_long(spec)
+        if too_long:
+            self.store.fail_job(job, too_long)
+            log(f"job {job['id']} FAILED: {too_long}")
+            return
         try:
             result = self.processor.get().process(spec, out_dir, self._progress_callback(job["id"]))
             outputs = self._collect_outputs(spec, result.files, out_dir)
@@ -133,6 +146,16 @@ class JobRunner:
             return
         self.store.finish_job(job, outputs, result.metadata or {})
         log(f"job {job['id']} FINISHED in {time.monotonic() - started:.1f}s ({len(outputs)} outputs)")
+
+    def _too_long(self, spec: JobSpec) -> str | None:
+        """The failure reason for a job past --max-job-frames, else None."""
+        if self.max_job_frames is None:
+            return None
+        frames = job_frame_count(spec.video_path, spec.clip_window)
+        if frames is None or frames <= self.max_job_frames:
+            return None
+        return (f"This job covers {frames} video frames; this local server processes at most "
+                f"{self.max_job_frames} per job (--max-job-frames). Choose a shorter clip window or trim the video.")
 
     def _progress_callback(self, job_id: str):
         last = [0]

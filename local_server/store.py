@@ -210,13 +210,22 @@ class Store:
             "SELECT o.key, o.format, f.* FROM job_outputs o JOIN files f ON f.id = o.file_id WHERE o.job_id = ?",
             (job_id,))
 
-    def requeue_interrupted(self) -> list[str]:
-        """Jobs and volumes left RUNNING by a stop go back to the queue, keeping their place (seq)."""
+    def requeue_interrupted(self, max_attempts: int, reason: str) -> tuple[list[str], list[str]]:
+        """Jobs and volumes left RUNNING go back to the queue, keeping their place (seq); returns
+        (requeued, failed): a job already tried `max_attempts` times ends FAILED with `reason` instead,
+        since its processing keeps taking the server down with it."""
         with self._lock:
-            ids = [r["id"] for r in self._all("SELECT id FROM jobs WHERE state = 'RUNNING'")]
+            running = self._all("SELECT * FROM jobs WHERE state = 'RUNNING'")
+            failed = [job for job in running if job["attempts"] >= max_attempts]
+            for job in failed:
+                self.fail_job(job, reason)
             self._run("UPDATE jobs SET state = 'NOT_STARTED', percentage = 0 WHERE state = 'RUNNING'")
             self._run("UPDATE volumes SET state = 'NOT_STARTED', percentage = 0 WHERE state = 'RUNNING'")
-        return ids
+        return [j["id"] for j in running if j not in failed], [j["id"] for j in failed]
+
+    def uncount_stopped_attempts(self) -> None:
+        """A clean stop interrupted the RUNNING jobs: that attempt does not count towards the cap."""
+        self._run("UPDATE jobs SET attempts = MAX(0, attempts - 1) WHERE state = 'RUNNING'")
 
     def claim_next_job(self) -> dict | None:
         """Atomically take the oldest NOT_STARTED job and mark it RUNNING."""

@@ -6,6 +6,7 @@ Everything goes through the ffmpeg binary that imageio-ffmpeg ships; frames are 
 """
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from fractions import Fraction
@@ -62,6 +63,25 @@ def probe_video(path: Path) -> VideoInfo:
     if fps <= 0 or not frame_count:
         raise ProcessingFailed(f"The uploaded file {path.name} holds no video frames that can be read.")
     return VideoInfo(fps=fps, frame_count=int(frame_count), width=int(width), height=int(height))
+
+
+def job_frame_count(path: Path, clip_window: tuple[float, float] | None) -> int | None:
+    """Frames a job would process, counted from the file's video packets without decoding them (a
+    2-hour video takes seconds); None when ffmpeg cannot tell (the processor then reports the problem)."""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(path), "-map", "0:v:0",
+           "-c", "copy", "-f", "framecrc", "-"]
+    try:
+        run = subprocess.run(cmd, capture_output=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    rate = re.search(r"Stream #\S+.*Video:.*?([\d.]+) fps", run.stderr.decode(errors="replace"))
+    if run.returncode != 0 or not rate or float(rate.group(1)) <= 0:
+        return None
+    frames = sum(1 for line in run.stdout.splitlines() if line.startswith(b"0,"))  # one line per packet
+    if clip_window is None:
+        return frames
+    fps = _exact_rate(float(rate.group(1)))
+    return max(0, min(frames, round(clip_window[1] * fps)) - max(0, round(clip_window[0] * fps)))
 
 
 def frame_range(info: VideoInfo, clip_window: tuple[float, float] | None) -> range:

@@ -4,7 +4,8 @@
 `InstantTestProcessor` is a test fixture, not a mocap processor: it checks the real video (duration
 via ffmpeg) and writes small labelled placeholder files for the requested outputs, so the server's
 job lifecycle can be tested in milliseconds. The server loads it with
-`--processor tests.server_support:InstantTestProcessor`.
+`--processor tests.server_support:InstantTestProcessor`. `ServerKillingTestProcessor` stands for a
+processor that crashes in native code: it kills its own server process (SIGKILL) on every job.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import requests
 
 TEST_PROCESSOR = "tests.server_support:InstantTestProcessor"
+KILLING_PROCESSOR = "tests.server_support:ServerKillingTestProcessor"
 KEY_A = "test-key-a-0123456789"
 KEY_B = "test-key-b-0123456789"
 DELAY_ENV = "LOCAL_SERVER_TEST_PROCESSOR_STEP_SECONDS"  # per 10% step; makes jobs slow enough to watch
@@ -62,6 +64,20 @@ class InstantTestProcessor:
             path.write_text(f"{output_type} placeholder for {job.job_id}\n", encoding="utf-8")
             files[output_type] = path
         return ProcessorResult(files=files, metadata={"testFrames": frames})
+
+
+class ServerKillingTestProcessor:
+    """Test fixture processor: notes the run, then kills the whole server process, as a crash would."""
+
+    name = "server-killing-test"
+    supported_outputs = ["MAIN_FBX"]
+
+    def process(self, job, out_dir: Path, progress):
+        import signal
+
+        with open(out_dir.parent / "test-processor-runs.log", "a", encoding="utf-8") as runs:
+            runs.write(job.job_id + "\n")
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Api:

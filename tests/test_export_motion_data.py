@@ -11,7 +11,7 @@ import pytest
 from local_server.export import export_motion
 from local_server.kinematics import forward_kinematics, quat_from_axis_angle, quat_multiply
 from local_server.motion import Motion
-from local_server.motion_data import JOINTS, quat_to_euler_xyz, write_motion_data
+from local_server.export.motion_data import JOINTS, quat_to_euler_xyz, write_motion_data
 from local_server.processors.reference import synthetic_motion
 
 MOVE_JOINTS = {"Root", "Spine1", "Spine2", "Neck"} | {

@@ -7,7 +7,7 @@ import pytest
 
 from local_server.export import export_motion
 from local_server.export.drawing import draw_segment
-from local_server.overlay import DEFAULT_EDGE_COLOR, write_overlay_video
+from local_server.export.overlay import DEFAULT_EDGE_COLOR, write_overlay_video
 from local_server.processors.reference import synthetic_motion
 from local_server.video import probe_video, read_frames
 

@@ -23,7 +23,7 @@ def api(local_server_plain):
 
 @pytest.fixture(scope="module")
 def local_server_plain(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("transfer-server"))
+    running = start_server(tmp_path_factory.mktemp("transfer-server"), "--processor", "reference")
     yield running
     running.stop()
 

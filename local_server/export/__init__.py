@@ -6,7 +6,7 @@
 
 The server process never imports bpy: the Blender outputs are made by
 `python -m local_server.export.blender_build` (see that module) in one subprocess per call.
-RENDER_OVERLAY_VIDEO needs the source video and 2D joints: see `local_server.overlay`.
+RENDER_OVERLAY_VIDEO needs the source video and 2D joints: see `local_server.export.overlay`.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from typing import Callable
 
 from ..motion import Motion
 from ..processors.base import ProcessingFailed
+from .motion_data import write_motion_data
 
 BLENDER_OUTPUTS = ("MAIN_FBX", "MAIN_BLEND", "MAIN_USDC", "MAIN_USDZ")
 #: The outputs export_motion makes from a Motion alone.
@@ -74,8 +75,6 @@ def export_motion(motion: Motion, out_dir: Path, outputs: list[str], name: str =
         timings["RENDER_VIDEO"] = time.perf_counter() - t
         step()
     if "MOTION_DATA" in wanted:
-        from ..motion_data import write_motion_data  # imported here: it uses this package's pose_keys
-
         t = time.perf_counter()
         files["MOTION_DATA"] = write_motion_data(motion, out_dir / f"{name}{FILE_SUFFIXES['MOTION_DATA']}")
         timings["MOTION_DATA"] = time.perf_counter() - t

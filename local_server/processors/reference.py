@@ -19,7 +19,7 @@ from ..export import MOTION_OUTPUTS, export_motion
 from ..export.skeleton_2d import body_skeleton, fit_projection, project
 from ..kinematics import quat_from_axis_angle, quat_multiply
 from ..motion import Motion
-from ..overlay import write_overlay_video
+from ..export.overlay import write_overlay_video
 from ..rig import BODY_BONES, BONES_BY_NAME
 from ..video import VideoInfo, frame_range, probe_video
 from .base import JobSpec, ProcessorResult, Progress, refuse_unsupported

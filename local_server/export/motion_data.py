@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .kinematics import forward_kinematics
-from .motion import Motion
-from .rig import BODY_BONES
-from .export.pose_keys import armature_rotations, local_rotations
+from ..kinematics import forward_kinematics
+from ..motion import Motion
+from ..rig import BODY_BONES
+from .pose_keys import armature_rotations, local_rotations
 
 # Move's joint name -> the rig bone whose head is the joint and whose rotation the joint reports.
 JOINTS: dict[str, str] = {
