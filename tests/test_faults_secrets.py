@@ -149,7 +149,8 @@ def test_the_server_listens_on_loopback_unless_told(tmp_path):
     """Started with no --host, as a user would: reachable on 127.0.0.1, not on this machine's
     network address."""
     address = non_loopback_address()
-    proc = subprocess.Popen([sys.executable, "-m", "local_server", "--port", "0", "--data-dir", str(tmp_path)],
+    proc = subprocess.Popen([sys.executable, "-m", "local_server", "--port", "0", "--data-dir", str(tmp_path),
+                             "--processor", "reference"],
                             cwd=ROOT, env=dict(os.environ, PYTHONUNBUFFERED="1"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -98,7 +98,7 @@ def test_expired_urls_are_refused_and_a_fresh_one_works(tmp_path, sample_video, 
         (tmp_path / "clock-offset.new").replace(clock)  # never read half-written
 
     monkeypatch.setenv(TEST_CLOCK_ENV, str(clock))
-    server = start_server(tmp_path / "data", "--url-ttl", "60")
+    server = start_server(tmp_path / "data", "--url-ttl", "60", "--processor", "reference")
     try:
         assert any(TEST_CLOCK_ENV in line for line in server.output)  # the server says the knob is on
         api = Api(server)
