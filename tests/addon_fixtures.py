@@ -87,12 +87,12 @@ def local_prefs(addon, local_server, tmp_path):
 @pytest.fixture
 def scene(addon):
     """An empty new file (the add-on stays enabled), 24 fps; no sessions left from other tests."""
-    addon.operators.session.stop_all()
+    addon.core.sessions.stop_all()
     bpy.ops.wm.read_homefile(use_empty=True)
     sc = bpy.context.scene
     sc.render.fps, sc.render.fps_base = 24, 1.0
     yield sc
-    addon.operators.session.stop_all()
+    addon.core.sessions.stop_all()
 
 
 def top_strips(editor):
@@ -224,6 +224,6 @@ def modal(addon):
 def armature_keys(obj) -> list[float]:
     """Frames of the armature's keys (union over its f-curves), 4.2 and 5.0 actions alike."""
     from importlib import import_module
-    importer = import_module(MODULE + ".operators.importer")
+    importer = import_module(MODULE + ".core.importer")
     curves = importer.action_fcurves(obj.animation_data.action, getattr(obj.animation_data, "action_slot", None))
     return sorted({round(p.co.x, 4) for c in curves for p in c.keyframe_points})

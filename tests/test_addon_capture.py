@@ -143,7 +143,7 @@ def test_blend_keys_move_with_their_handles(scene, addon, local_prefs, sample_vi
     record = scene.move_ai.jobs[-1]
     arm, keys = _check_armature(scene, strip, record)
     anim = arm.animation_data
-    curves = addon.operators.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    curves = addon.core.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
     for curve in curves:
         for point in curve.keyframe_points:
             assert point.handle_left.x <= point.co.x <= point.handle_right.x

@@ -5,14 +5,4 @@ import bpy
 
 from . import panels, preferences
 
-CLASSES = preferences.CLASSES + panels.CLASSES
-
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(preferences.CLASSES + panels.CLASSES)
