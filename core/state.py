@@ -11,6 +11,7 @@ from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProp
                        PointerProperty, StringProperty)
 
 from .job_options import MoveJobOptions
+from .registration import classes_factory
 
 IMPORT_FORMATS = [("fbx", "FBX", "Import Move's FBX with Blender's FBX importer"),
                   ("blend", ".blend", "Append the armature and its action from Move's .blend")]
@@ -110,8 +111,7 @@ def latest_record(scene, need: str = "", lacking: str = "") -> MoveJobRecord | N
     return None
 
 
-_register_classes, _unregister_classes = bpy.utils.register_classes_factory(
-    (MoveJobOptions, MoveJobRecord, MoveSceneState))
+_register_classes, _unregister_classes = classes_factory((MoveJobOptions, MoveJobRecord, MoveSceneState))
 
 
 def register() -> None:

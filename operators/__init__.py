@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The add-on's operators (moveai.*): the capture flow and its steps, and small actions."""
 
-import bpy
-
+from ..core.registration import classes_factory
 from . import actions, flow
 
-register, unregister = bpy.utils.register_classes_factory(flow.CLASSES + actions.CLASSES)
+register, unregister = classes_factory(flow.CLASSES + actions.CLASSES)
