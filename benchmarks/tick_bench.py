@@ -24,7 +24,7 @@ FRAME_60FPS_MS = 1000 / 60
 
 def _capture(B, addon, scene, ticks, stages, invoke_ms, import_ms) -> str:
     """One Capture of the scene's active strip, modal as from the UI; each tick's time is noted."""
-    op = B.ModalRun(addon, "MOVEAI_OT_capture")
+    op = B.ModalRun("MOVEAI_OT_capture")
     try:
         started = time.perf_counter()
         if op.invoke() != {"RUNNING_MODAL"}:
@@ -36,7 +36,7 @@ def _capture(B, addon, scene, ticks, stages, invoke_ms, import_ms) -> str:
             time.sleep(0.1)  # the operator's TIMER_STEP
             stage = record.stage
             started = time.perf_counter()
-            result = op.modal()
+            result = op.tick()
             elapsed = (time.perf_counter() - started) * 1000
             if result not in ({"PASS_THROUGH"}, {"RUNNING_MODAL"}):
                 import_ms.append(elapsed)  # the tick that imports the result: the import benchmark's subject

@@ -3,7 +3,7 @@
 whose keys start on the strip's first visible frame, one key per video frame.
 
 The bpy module has no event loop, so the modal path is driven by calling the real operator's modal()
-with stand-in TIMER events (see addon_fixtures.ModalDriver); execute() is the blocking path.
+with stand-in TIMER events (see blender_harness.ModalRun); execute() is the blocking path.
 """
 from __future__ import annotations
 

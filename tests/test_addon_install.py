@@ -38,12 +38,13 @@ def test_manifest_is_what_blender_expects():
     assert set(manifest["permissions"]) == {"network", "files"}
     init = (ROOT / "__init__.py").read_text()
     assert "bl_info =" not in init and "bl_info=" not in init
-    for path in [ROOT / "__init__.py", *ROOT.glob("operators/*.py"), *ROOT.glob("ui/*.py")]:
+    for path in [ROOT / "__init__.py", *ROOT.glob("core/*.py"), *ROOT.glob("operators/*.py"),
+                 *ROOT.glob("ui/*.py")]:
         text = path.read_text()
         for pip in ("import pip", "ensurepip", "pip install", '"pip"'):  # no installs at run time
             assert pip not in text, f"{path.name}: {pip}"
         for line in text.splitlines():  # the add-on imports itself relatively only
-            assert not line.startswith(("from lib", "import lib", "from operators", "from ui")), line
+            assert not line.startswith(("from lib", "import lib", "from operators", "from ui", "from core")), line
 
 
 def test_validator_rejects_a_broken_manifest(tmp_path):

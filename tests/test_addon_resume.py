@@ -2,7 +2,7 @@
 """Job ids live in the .blend the moment they exist: save mid-job, reopen, and the job resumes and
 finishes; Esc stops watching without losing the job. The API key never reaches the saved file.
 
-The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (ModalDriver).
+The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (blender_harness.ModalRun).
 """
 from __future__ import annotations
 

@@ -92,7 +92,7 @@ def test_download_failing_past_the_budget_imports_nothing_and_import_fetches_it_
 
     faults.clear()
     job_id = record.job_id
-    # (blocking: the ModalDriver's sibling class cannot run this operator's super().invoke())
+    # (the blocking path, as a script runs it)
     assert bpy.ops.moveai.import_output("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
     assert record.stage == "IMPORTED" and Path(record.output_path).is_file()
     assert [p.suffix for p in folder.iterdir()] == [".fbx"]
