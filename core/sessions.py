@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import Callable
 
 import bpy
@@ -23,7 +24,12 @@ from .state import find_record, remove_record
 log = logging.getLogger(__name__)
 
 RUNNING, FINISHED, FAILED, STOPPED = "RUNNING", "FINISHED", "FAILED", "STOPPED"
-TICK_BUDGET = 0.02   # seconds of main-thread work per tick, import excepted
+# Main-thread seconds, an import excepted: one session's tick, and all sessions together within one
+# FRAME (a timer step), so that twenty watched jobs cost a frame no more than a few do. What is left
+# over waits in the session's queue for the next tick; progress is coalesced meanwhile.
+TICK_BUDGET = 0.0005
+FRAME_BUDGET = 0.002
+FRAME = 0.1
 BACKGROUND_INTERVAL = 0.25
 
 # the stage a record is in while each step runs
@@ -53,6 +59,8 @@ class CaptureSession:
         self.reports: list[tuple[str, str]] = []   # (INFO|WARNING|ERROR, text) not yet shown
         self.driven_by_operator = False
         self.started = time.monotonic()
+        self.pending: deque[tasks.Message] = deque()  # read from the worker, not applied yet
+        self._changed = False  # the record changed this tick: redraw once at its end
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> CaptureSession:
@@ -93,18 +101,35 @@ class CaptureSession:
         redraw()
 
     # -- main thread -----------------------------------------------------------------------------
-    def tick(self, context, wait: float = 0.0, budget: float = TICK_BUDGET) -> str:
-        """Apply waiting messages (waiting up to `wait` s for one) and return the status."""
+    def tick(self, context, wait: float = 0.0, budget: float | None = None) -> str:
+        """Apply waiting messages (waiting up to `wait` s for one) within the time budget, and return
+        the status. `budget` None: TICK_BUDGET, within what the frame's shared budget has left."""
         if self.status != RUNNING:
             return self.status
-        deadline = time.monotonic() + budget
-        for message in self.worker.poll(wait):
-            if self.status != RUNNING:
-                break
-            self._apply(context, message)
+        self._take(self.worker.poll(wait if not self.pending else 0.0))
+        started = time.monotonic()
+        allowed = budget if budget is not None else min(TICK_BUDGET, FRAME_CLOCK.left(started))
+        deadline = started + allowed
+        while self.pending and self.status == RUNNING and allowed > 0:
+            self._apply(context, self.pending.popleft())
             if time.monotonic() > deadline:
                 break
+        if budget is None:
+            FRAME_CLOCK.spend(time.monotonic() - started)
+        if self._changed:
+            self._changed = False
+            redraw()
         return self.status
+
+    def _take(self, messages) -> None:
+        """Queue the worker's messages; a progress report replaces one not yet applied before it
+        (only the latest fraction and text are worth showing)."""
+        for message in messages:
+            if (isinstance(message, tasks.Progress) and self.pending
+                    and isinstance(self.pending[-1], tasks.Progress)):
+                self.pending[-1] = message
+            else:
+                self.pending.append(message)
 
     def _apply(self, context, message) -> None:
         record = self.record()
@@ -119,14 +144,14 @@ class CaptureSession:
                 record.progress = max(0.0, min(1.0, message.fraction))
             if message.text and record.message != message.text:
                 record.message = message.text
-            redraw()
+            self._changed = True
         elif isinstance(message, tasks.StepDone):
             for key, value in message.values.items():
                 if key in RECORD_FIELDS and value is not None:
                     setattr(record, key, value)
             if message.step in STEP_DONE_STAGES and record.stage == STEP_STAGES.get(message.step):
                 record.stage = STEP_DONE_STAGES[message.step]
-            redraw()
+            self._changed = True
         elif isinstance(message, tasks.Failed):
             if message.job_failed:
                 record.job_state = "FAILED"
@@ -157,7 +182,7 @@ class CaptureSession:
         """For execute(): wait on the same worker and apply its messages until it ends."""
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while self.tick(context, wait=0.2, budget=1.0) == RUNNING:
+            while self.tick(context, wait=0.2, budget=1.0) == RUNNING:  # its own loop: no frame to share
                 if deadline is not None and time.monotonic() > deadline:
                     self.stop()
         except KeyboardInterrupt:
@@ -167,6 +192,25 @@ class CaptureSession:
     def take_reports(self) -> list[tuple[str, str]]:
         reports, self.reports = self.reports, []
         return reports
+
+
+class FrameClock:
+    """The main-thread time all sessions may still spend in the current frame (FRAME seconds)."""
+
+    def __init__(self) -> None:
+        self.frame_start = 0.0
+        self.spent = 0.0
+
+    def left(self, now: float) -> float:
+        if now - self.frame_start >= FRAME:
+            self.frame_start, self.spent = now, 0.0
+        return FRAME_BUDGET - self.spent
+
+    def spend(self, seconds: float) -> None:
+        self.spent += seconds
+
+
+FRAME_CLOCK = FrameClock()
 
 
 def _done_text(record) -> str:
