@@ -58,7 +58,6 @@ class CaptureSession:
         self.status = RUNNING
         self.reports: list[tuple[str, str]] = []   # (INFO|WARNING|ERROR, text) not yet shown
         self.driven_by_operator = False
-        self.started = time.monotonic()
         self.pending: deque[tasks.Message] = deque()  # read from the worker, not applied yet
         self._changed = False  # the record changed this tick: redraw once at its end
 
