@@ -4,10 +4,11 @@
 An extension (blender_manifest.toml, id move_ai): no bl_info, relative imports only, no runtime pip.
 """
 
-from . import operators, ui
+from . import core, operators, ui
 
 
 def register() -> None:
+    core.register()
     operators.register()
     ui.register()
 
@@ -15,3 +16,4 @@ def register() -> None:
 def unregister() -> None:
     ui.unregister()
     operators.unregister()
+    core.unregister()

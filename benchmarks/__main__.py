@@ -24,7 +24,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--only", nargs="+", choices=SUITES, default=list(SUITES), help="run only these")
     p.add_argument("--size-mib", type=int, default=1024, help="upload/download file size (default 1024)")
     p.add_argument("--repeats", type=int, default=3, help="transfer runs per side, the best counts (default 3)")
-    p.add_argument("--jobs", type=int, default=20, help="jobs watched at once by the poll benchmark")
+    p.add_argument("--jobs", type=int, default=20, help="jobs watched at once by the poll and tick benchmarks")
     p.add_argument("--job-seconds", type=float, default=3.0, help="length of each poll-benchmark job")
     p.add_argument("--tick-video-seconds", type=float, default=4.0, help="clip captured by the tick benchmark")
     p.add_argument("--tick-captures", type=int, default=3, help="captures timed tick by tick")
@@ -41,7 +41,8 @@ def main(argv: list[str]) -> int:
     suites = {
         "transfer": lambda: transfer_bench.run(size_mib=args.size_mib, repeats=args.repeats),
         "poll": lambda: poll_bench.run(jobs=args.jobs, job_seconds=args.job_seconds),
-        "tick": lambda: tick_bench.run(seconds=args.tick_video_seconds, captures=args.tick_captures),
+        "tick": lambda: tick_bench.run(seconds=args.tick_video_seconds, captures=args.tick_captures,
+                                      jobs=args.jobs),
         "import": lambda: import_bench.run(seconds=args.import_video_seconds, repeats=args.import_repeats),
         "auth": lambda: auth_bench.run(),
     }

@@ -45,7 +45,7 @@ def _bare(bpy, kind: str, path: Path) -> None:
 
 def _ours(bpy, addon, kind: str, path: Path, video_fps: float) -> None:
     scene = bpy.context.scene
-    record = addon.operators.state.new_record(scene)
+    record = addon.core.state.new_record(scene)
     record.strip_name, record.video_fps, record.strip_start = "clip", video_fps, STRIP_START
     record.job_id, record.job_state, record.stage = "job-bench", "FINISHED", "DOWNLOADED"
     record.import_format, record.output_path = kind, str(path)
@@ -61,7 +61,7 @@ def _keys(bpy, addon) -> tuple[int, list[float]]:
     if len(armatures) != 1:
         return 0, []
     anim = armatures[0].animation_data
-    curves = addon.operators.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    curves = addon.core.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
     frames = sorted({round(p.co.x, 4) for c in curves for p in c.keyframe_points})
     return sum(len(c.keyframe_points) for c in curves), frames
 

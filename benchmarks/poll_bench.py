@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Poll cost: getJob requests per minute per job with the add-on's own poll step (lib.watcher) on
+"""Poll cost: getJob requests per minute per job with the add-on's own watch step (lib.capture_pipeline) on
 its worker threads (lib.tasks), one job alone and 20 at once, and what draining their messages costs
 the main thread against a blocking add-on that polls every job itself."""
 from __future__ import annotations
@@ -73,7 +73,7 @@ def sys_path_tests() -> None:
 def _watch(server, take_id: str, count: int, main_ticks: list[float]) -> list[Watched]:
     """Create `count` jobs, then watch them all at once with the add-on's poll step, draining their
     queues from this (main) thread every TIMER_STEP as the add-on's tick does; time each drain."""
-    from lib import MoveClient, tasks, watcher
+    from lib import MoveClient, capture_pipeline, tasks
 
     setup = MoveClient(server.api_key, endpoint=server.endpoint)
     jobs = [setup.jobs.create_singlecam(take_id, outputs=["MAIN_FBX"], name=f"poll-{i}") for i in range(count)]
@@ -83,7 +83,7 @@ def _watch(server, take_id: str, count: int, main_ticks: list[float]) -> list[Wa
         w = Watched(job.id)
         _observe(client, w)
         watched.append(w)
-        workers.append(tasks.Worker(watcher.steps_from("poll", "poll"), {"client": client, "job_id": job.id}))
+        workers.append(tasks.Worker(capture_pipeline.steps_from("watch", "watch"), {"client": client, "job_id": job.id}))
     for worker in workers:
         worker.start()
     live = set(range(count))
@@ -118,9 +118,9 @@ def _cloud_rate(minutes: float = 10.0, state: str = "RUNNING") -> tuple[float, f
     reach Move)."""
     import inspect
 
-    from lib import watcher
+    from lib import capture_pipeline
     from lib.jobs import Jobs
-    schedule, t, polls = watcher.PollSchedule(CLOUD), 0.0, 0
+    schedule, t, polls = capture_pipeline.PollSchedule(CLOUD), 0.0, 0
     while t < minutes * 60:
         polls += 1
         t += schedule.next_wait(state)
@@ -129,7 +129,7 @@ def _cloud_rate(minutes: float = 10.0, state: str = "RUNNING") -> tuple[float, f
 
 
 def run(jobs: int = 20, job_seconds: float = 3.0, server_workers: int = 5, log=print) -> list[Figure]:
-    from lib import MoveClient, watcher
+    from lib import MoveClient, capture_pipeline
 
     work = Path(tempfile.mkdtemp(prefix="move-bench-poll-"))
     try:
@@ -152,7 +152,7 @@ def run(jobs: int = 20, job_seconds: float = 3.0, server_workers: int = 5, log=p
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    interval = watcher.PollSchedule(server.endpoint).next_wait()
+    interval = capture_pipeline.PollSchedule(server.endpoint).next_wait()
     running_alone = alone.rate("RUNNING")
     running_many = [r for r in (w.rate("RUNNING") for w in many) if r]
     queued_many = [r for r in (w.rate("NOT_STARTED") for w in many) if r]

@@ -157,8 +157,9 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, outpu
 
 
 def top_strips(editor):
-    """The strips collection `new_movie()` lives on (5.0: strips, 4.2: sequences)."""
-    return editor.strips if hasattr(editor, "strips") else editor.sequences
+    """The add-on's own 4.2/5.0 strips helper (the demo runs the installed add-on anyway)."""
+    from importlib import import_module
+    return import_module("bl_ext.user_default.move_ai.core.strips").top_strips(editor)
 
 
 if __name__ == "__main__":

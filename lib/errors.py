@@ -65,3 +65,7 @@ class OutputMissing(MoveError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return self.message
+
+
+class JobFailed(MoveError):
+    """Move finished the job as FAILED; the message is its failure reason."""

@@ -7,12 +7,15 @@ and applies them to the scene. A daemon thread, so quitting Blender never hangs 
 """
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from .errors import Cancelled, MoveError
+from .errors import Cancelled, JobFailed, MoveError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,14 @@ class StepDone:
 
 @dataclass(frozen=True)
 class Failed:
-    """A step failed; `message` is written for the user and never holds the API key."""
+    """A step failed; `message` is written for the user and never holds the API key.
+
+    `job_failed`: Move failed the job (the message is its failure reason); `unexpected`: not a
+    MoveError but a bug or an OS error, whose traceback is in the log."""
     step: str
     message: str
-    kind: str = "error"   # the exception class name, e.g. AuthError or JobFailed
+    job_failed: bool = False
+    unexpected: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,10 +130,11 @@ class Worker:
                 self.messages.put(Stopped(name))
                 return
             except MoveError as exc:
-                self.messages.put(Failed(name, str(exc), type(exc).__name__))
+                self.messages.put(Failed(name, str(exc), job_failed=isinstance(exc, JobFailed)))
                 return
             except Exception as exc:  # a bug or an OS error: report it rather than die silently
-                self.messages.put(Failed(name, f"{type(exc).__name__}: {exc}", type(exc).__name__))
+                log.exception("Step %r failed unexpectedly", name)
+                self.messages.put(Failed(name, f"{type(exc).__name__}: {exc}", unexpected=True))
                 return
             self.values.update(result)
             self.messages.put(StepDone(name, dict(result)))

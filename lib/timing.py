@@ -15,9 +15,6 @@ class ClipWindow:
     start: float  # seconds into the source video
     end: float
 
-    def as_input(self) -> dict:
-        return {"startTime": self.start, "endTime": self.end}
-
     def frame_count(self, fps: float) -> int:
         """Video frames round(start*fps) .. round(end*fps)-1, as the server cuts them."""
         return round(self.end * fps) - round(self.start * fps)

@@ -1,23 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The add-on's operators (moveai.*), its scene state and the sessions that run its network work."""
-from __future__ import annotations
+"""The add-on's operators (moveai.*): the capture flow and its steps, and small actions."""
 
-import bpy
+from ..core.registration import classes_factory
+from . import actions, flow
 
-from . import actions, flow, session, state
-
-CLASSES = flow.CLASSES + actions.CLASSES
-
-
-def register() -> None:
-    state.register()
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-    session.register()
-
-
-def unregister() -> None:
-    session.unregister()
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
-    state.unregister()
+register, unregister = classes_factory(flow.CLASSES + actions.CLASSES)

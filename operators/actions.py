@@ -8,18 +8,10 @@ from pathlib import Path
 import bpy
 from bpy.props import StringProperty
 
+from ..core import connection, settings
+from ..core.state import find_record
 from ..lib import tasks
 from ..lib.credentials import DEFAULT_ENDPOINT
-from . import settings
-from .state import find_record
-
-# The last connection test, shown in the preferences (runtime only, never saved).
-CONNECTION: dict = {"text": "", "ok": False}
-
-
-def _who_am_i(context: tasks.StepContext) -> dict:
-    info = context.values["client"].client_info.retrieve(cancel=context.cancel)
-    return {"name": info.name, "id": info.id}
 
 
 class MOVEAI_OT_test_connection(bpy.types.Operator):
@@ -35,10 +27,10 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
             self._show(False, str(exc))
             return None
         self._endpoint = client.endpoint
-        return tasks.Worker([("connect", _who_am_i)], {"client": client}, name="move-ai-connect").start()
+        return tasks.Worker([("connect", connection.who_am_i)], {"client": client}, name="move-ai-connect").start()
 
     def _show(self, ok: bool, text: str) -> None:
-        CONNECTION.update(text=text, ok=ok)
+        connection.show(ok, text)
         self.report({"INFO" if ok else "ERROR"}, text)
 
     def _handle(self, messages) -> bool:
@@ -59,7 +51,7 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
             return {"CANCELLED"}
         while not self._handle(worker.poll(timeout=0.2)):
             pass
-        return {"FINISHED"} if CONNECTION["ok"] else {"CANCELLED"}
+        return {"FINISHED"} if connection.CONNECTION["ok"] else {"CANCELLED"}
 
     def invoke(self, context, event):
         self._worker = self._start(context)
@@ -68,7 +60,7 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
         wm = context.window_manager
         self._timer = wm.event_timer_add(0.1, window=context.window)
         wm.modal_handler_add(self)
-        CONNECTION.update(text="Connecting…", ok=False)
+        connection.show(False, "Connecting…")
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
@@ -92,7 +84,8 @@ class MOVEAI_OT_open_folder(bpy.types.Operator):
     bl_label = "Open Download Folder"
     bl_options = {"REGISTER"}
 
-    job: StringProperty(options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
+    job: StringProperty(options={"SKIP_SAVE", "HIDDEN"},
+                        description="uid of the job record whose folder to open; empty: the default folder")
 
     def execute(self, context):
         record = find_record(context.scene, self.job) if self.job else None
@@ -119,7 +112,7 @@ class MOVEAI_OT_use_endpoint(bpy.types.Operator):
     bl_label = "Use Endpoint"
     bl_options = {"REGISTER", "INTERNAL"}
 
-    endpoint: StringProperty()  # type: ignore[valid-type]
+    endpoint: StringProperty(description="The GraphQL endpoint to use; empty: Move's cloud")
 
     def execute(self, context):
         prefs = settings.preferences(context)

@@ -11,20 +11,16 @@ import os
 import bpy
 from bpy.props import StringProperty
 
-from ..lib import timing, watcher
-from ..lib.strips import StripProblem, video_path
-from . import importer, session as sessions, settings
-from .state import find_record, latest_record, new_record
-from .strip_access import active_movie_strip, strip_facts
+from ..core import sessions
+from ..core.importer import ImportProblem, import_after_download
+from ..core.new_records import record_for_rerun, record_from_active_strip
+from ..core.file_load import watch_steps
+from ..core.settings import SettingsProblem
+from ..core.state import find_record, latest_record
+from ..lib.capture_pipeline import CAPTURE_STEPS, steps_from
+from ..lib.strips import StripProblem
 
 TIMER_STEP = 0.1  # seconds between modal timer events
-
-
-def import_after_download(context, record) -> str:
-    """The end of a capture: import the downloaded output into the scene (main thread)."""
-    text = importer.import_output(context, record)
-    record.stage = "IMPORTED"
-    return text
 
 
 class FlowOperator(bpy.types.Operator):
@@ -32,7 +28,10 @@ class FlowOperator(bpy.types.Operator):
     Never registered itself: each subclass is one operator."""
 
     job: StringProperty(name="Job record", description="uid of the job record; empty: the latest that fits",
-                        options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
+                        options={"SKIP_SAVE", "HIDDEN"})
+
+    _uid: str = ""
+    _timer: bpy.types.Timer | None = None
 
     def make_session(self, context) -> sessions.CaptureSession:
         raise NotImplementedError
@@ -40,7 +39,7 @@ class FlowOperator(bpy.types.Operator):
     def _prepare(self, context) -> sessions.CaptureSession | None:
         try:
             return self.make_session(context)
-        except (StripProblem, settings.SettingsProblem, importer.ImportProblem, LookupError) as exc:
+        except (StripProblem, SettingsProblem, ImportProblem, LookupError) as exc:
             self.report({"ERROR"}, str(exc))
             return None
 
@@ -70,7 +69,7 @@ class FlowOperator(bpy.types.Operator):
         return {"RUNNING_MODAL"}
 
     def modal(self, context, event):
-        session = sessions.SESSIONS.get(getattr(self, "_uid", ""))
+        session = sessions.SESSIONS.get(self._uid)
         if session is None:  # stopped from the panel, or the file was closed
             self._finish(context)
             return {"CANCELLED"}
@@ -88,13 +87,12 @@ class FlowOperator(bpy.types.Operator):
         return {"FINISHED"} if status == sessions.FINISHED else {"CANCELLED"}
 
     def _finish(self, context) -> None:
-        timer = getattr(self, "_timer", None)
-        if timer is not None:
-            context.window_manager.event_timer_remove(timer)
+        if self._timer is not None:
+            context.window_manager.event_timer_remove(self._timer)
             self._timer = None
 
-    # -- helpers for subclasses --------------------------------------------------------------------
     def target_record(self, context, need: str, lacking: str = "", what: str = ""):
+        """The record `job` names, else the newest with `need` set and `lacking` unset."""
         if self.job:
             record = find_record(context.scene, self.job)
             if record is None:
@@ -108,40 +106,6 @@ class FlowOperator(bpy.types.Operator):
                               "steps before this one) first.")
         return record
 
-    def start(self, context, record, steps, finish=None, forget_if_failed_early=False):
-        client = settings.make_client(context)
-        values = sessions.record_values(context, record, client)
-        return sessions.CaptureSession(context.scene.name, record.uid, steps, values, finish=finish,
-                                       forget_if_failed_early=forget_if_failed_early).start()
-
-
-def record_from_active_strip(context):
-    """Check the active strip and settings, then add a record for it (nothing is added on a problem)."""
-    strip = active_movie_strip(context.scene)
-    facts = strip_facts(strip)
-    path = video_path(facts)
-    window = timing.clip_window(strip.frame_offset_start, strip.frame_final_duration, facts.fps)
-    settings.make_client(context)  # key, endpoint and online access, before anything is added
-    prefs = settings.preferences(context)
-    options = settings.job_options(context)
-    folder = settings.download_dir(context)
-
-    record = new_record(context.scene)
-    record.strip_name = strip.name
-    record.video_path = str(path)
-    record.clip_start, record.clip_end = window.start, window.end
-    record.strip_start = int(strip.frame_final_start)
-    record.video_fps = facts.fps
-    record.import_format = prefs.import_format
-    record.want_overlay = prefs.add_overlay
-    record.download_dir = str(folder)
-    record.options.mocap_model = options["mocapModel"]
-    record.options.track_fingers = options["trackFingers"]
-    record.options.track_ball = options["trackBall"]
-    record.options.floor_plane = options["floorPlane"]
-    context.scene.move_ai.active_job_index = len(context.scene.move_ai.jobs) - 1
-    return record
-
 
 class MOVEAI_OT_capture(FlowOperator):
     """Send the active movie strip to Move and import the animated skeleton it makes"""
@@ -151,8 +115,8 @@ class MOVEAI_OT_capture(FlowOperator):
     def make_session(self, context):
         record = record_from_active_strip(context)
         record.auto_import = True
-        return self.start(context, record, watcher.CAPTURE_STEPS, finish=import_after_download,
-                          forget_if_failed_early=True)
+        return sessions.start_session(context, record, CAPTURE_STEPS, finish=import_after_download,
+                                      forget_if_failed_early=True)
 
 
 class MOVEAI_OT_upload_strip(FlowOperator):
@@ -162,8 +126,8 @@ class MOVEAI_OT_upload_strip(FlowOperator):
 
     def make_session(self, context):
         record = record_from_active_strip(context)
-        return self.start(context, record, watcher.steps_from("upload", "upload"),
-                          forget_if_failed_early=True)
+        return sessions.start_session(context, record, steps_from("upload", "upload"),
+                                      forget_if_failed_early=True)
 
 
 class MOVEAI_OT_create_take(FlowOperator):
@@ -173,7 +137,7 @@ class MOVEAI_OT_create_take(FlowOperator):
 
     def make_session(self, context):
         record = self.target_record(context, "file_id", lacking="take_id", what="an uploaded video")
-        return self.start(context, record, watcher.steps_from("take", "take"))
+        return sessions.start_session(context, record, steps_from("take", "take"))
 
 
 class MOVEAI_OT_create_job(FlowOperator):
@@ -186,28 +150,27 @@ class MOVEAI_OT_create_job(FlowOperator):
         if record.job_id:
             raise LookupError(f"Job record of strip {record.strip_name!r} already has job {record.job_id}; "
                               "use Re-run for another job on the same take.")
-        return self.start(context, record, watcher.steps_from("job", "job"))
+        return sessions.start_session(context, record, steps_from("job", "job"))
 
 
 class MOVEAI_OT_poll_job(FlowOperator):
-    """Watch a Move job until it ends, then download its output (resumes a saved job too)"""
-    bl_idname = "moveai.poll_job"
+    """Watch a Move job until it ends, then download its output (a job saved in the file too)"""
+    bl_idname = "moveai.poll_job"  # kept: other tools call it by this name
     bl_label = "Move: Watch Job"
 
     def make_session(self, context):
         record = self.target_record(context, "job_id", what="a job")
         running = sessions.SESSIONS.get(record.uid)
-        if running is not None:  # e.g. resumed in the background after opening the file: take it over
+        if running is not None:  # e.g. watched in the background after opening the file: take it over
             return running
         if record.stage == "FAILED" and record.job_state == "FAILED":
             raise LookupError(f"Job {record.job_id} failed: {record.failure_reason}")
-        steps = watcher.steps_from("poll") if not (record.job_state == "FINISHED" and record.output_path) \
-            else []
+        steps = watch_steps(record)
         if not steps:
             raise LookupError(f"Job {record.job_id} is finished and downloaded; use Import.")
-        record.stage = "POLLING"
-        return self.start(context, record, steps,
-                          finish=import_after_download if record.auto_import else None)
+        record.stage = "WATCHING"
+        return sessions.start_session(context, record, steps,
+                                      finish=import_after_download if record.auto_import else None)
 
 
 class MOVEAI_OT_rerun_job(FlowOperator):
@@ -217,22 +180,8 @@ class MOVEAI_OT_rerun_job(FlowOperator):
 
     def make_session(self, context):
         source = self.target_record(context, "take_id", what="a take")
-        settings.make_client(context)
-        prefs = settings.preferences(context)
-        options = settings.job_options(context)
-        record = new_record(context.scene)
-        for name in ("strip_name", "video_path", "file_id", "take_id", "clip_start", "clip_end",
-                     "strip_start", "video_fps", "download_dir"):
-            setattr(record, name, getattr(source, name))
-        record.import_format = prefs.import_format
-        record.want_overlay = prefs.add_overlay
-        record.options.mocap_model = options["mocapModel"]
-        record.options.track_fingers = options["trackFingers"]
-        record.options.track_ball = options["trackBall"]
-        record.options.floor_plane = options["floorPlane"]
-        record.auto_import = True
-        context.scene.move_ai.active_job_index = len(context.scene.move_ai.jobs) - 1
-        return self.start(context, record, watcher.steps_from("job"), finish=import_after_download)
+        record = record_for_rerun(context, source)
+        return sessions.start_session(context, record, steps_from("job"), finish=import_after_download)
 
 
 class MOVEAI_OT_import_output(FlowOperator):
@@ -246,7 +195,7 @@ class MOVEAI_OT_import_output(FlowOperator):
         if record.job_state == "FAILED":
             raise LookupError(f"Job {record.job_id} failed ({record.failure_reason}); there is nothing "
                               "to import. Re-run it.")
-        return self.start(context, record, watcher.steps_from("poll"), finish=import_after_download)
+        return sessions.start_session(context, record, steps_from("watch"), finish=import_after_download)
 
     def _import_if_on_disk(self, context):
         """The operator's result when the output is on disk already (or there is no job); None when
@@ -269,7 +218,7 @@ class MOVEAI_OT_import_output(FlowOperator):
     def _import_now(self, context, record):
         try:
             text = import_after_download(context, record)
-        except importer.ImportProblem as exc:
+        except ImportProblem as exc:
             record.message = str(exc)
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
@@ -279,16 +228,16 @@ class MOVEAI_OT_import_output(FlowOperator):
 
 
 class MOVEAI_OT_cancel_poll(bpy.types.Operator):
-    """Stop watching a job; it keeps running at Move and can be resumed"""
-    bl_idname = "moveai.cancel_poll"
+    """Stop watching a job; it keeps running at Move and can be watched again"""
+    bl_idname = "moveai.cancel_poll"  # kept: other tools call it by this name
     bl_label = "Move: Stop Watching Job"
     bl_options = {"REGISTER"}
 
-    job: StringProperty(options={"SKIP_SAVE", "HIDDEN"})  # type: ignore[valid-type]
+    job: StringProperty(options={"SKIP_SAVE", "HIDDEN"},
+                        description="uid of the job record; empty: every watched job")
 
     def execute(self, context):
-        uids = [self.job] if self.job else list(sessions.SESSIONS)
-        stopped = [sessions.SESSIONS[u].stop() for u in uids if u in sessions.SESSIONS]
+        stopped = sessions.stop_watching(self.job or None)
         if not stopped:
             self.report({"WARNING"}, "No Move job is being watched.")
             return {"CANCELLED"}

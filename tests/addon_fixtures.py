@@ -1,18 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Fixtures of the add-on tests: the extension built with Blender's builder and installed the way
-Blender installs it, a clean scene, movie strips of real videos, and a driver for modal operators.
-
-The bpy module has no event loop: `bpy.ops.x('INVOKE_DEFAULT')` never reaches invoke() and timers
-never fire. `ModalDriver` therefore registers a test-only subclass of a real operator whose execute()
-calls the real invoke() with a stand-in event, keeps that real operator instance, and calls its real
-modal() with stand-in TIMER events, as Blender's window manager would.
+Blender installs it, a clean scene, movie strips of real videos, and a driver for modal operators
+(`blender_harness.ModalRun`, shared with the benchmarks: it drives the real registered operator).
 """
 from __future__ import annotations
 
 import os
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,24 +15,23 @@ import pytest
 assert "BLENDER_USER_RESOURCES" in os.environ, "conftest.py must set it before bpy is imported"
 import bpy  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import build_addon  # noqa: E402
+from blender_harness import (MODULE, ROOT, ModalRun, StandInEvent, build_extension,  # noqa: E402,F401
+                             install_addon, top_strips)
 
-MODULE = "bl_ext.user_default.move_ai"
+sys.path.insert(0, str(ROOT / "tools"))
+import build_addon  # noqa: E402,F401  (the builder's other tools, for the install tests)
+
+FakeEvent = StandInEvent  # the name the tests use for a stand-in event
 
 
 @pytest.fixture(scope="session")
 def addon_zip(tmp_path_factory) -> Path:
     """dist-like folder with move_ai-<version>.zip built (and validated) by Blender's own tool."""
-    return build_addon.build(tmp_path_factory.mktemp("dist"))
+    return build_extension(tmp_path_factory.mktemp("dist"))
 
 
 def install(zip_path: Path):
-    result = bpy.ops.extensions.package_install_files(filepath=str(zip_path), repo="user_default",
-                                                      enable_on_install=True)
-    assert result == {"FINISHED"}
-    return sys.modules[MODULE]
+    return install_addon(zip_path)
 
 
 _INSTALLED: list = []  # each test module imports these fixtures anew; install once per process
@@ -87,17 +81,12 @@ def local_prefs(addon, local_server, tmp_path):
 @pytest.fixture
 def scene(addon):
     """An empty new file (the add-on stays enabled), 24 fps; no sessions left from other tests."""
-    addon.operators.session.stop_all()
+    addon.core.sessions.stop_all()
     bpy.ops.wm.read_homefile(use_empty=True)
     sc = bpy.context.scene
     sc.render.fps, sc.render.fps_base = 24, 1.0
     yield sc
-    addon.operators.session.stop_all()
-
-
-def top_strips(editor):
-    """The strips collection `new_movie()` lives on (5.0: strips, 4.2: sequences)."""
-    return editor.strips if hasattr(editor, "strips") else editor.sequences
+    addon.core.sessions.stop_all()
 
 
 def strips_of(sc):
@@ -128,67 +117,7 @@ def snapshot(sc) -> dict:
     }
 
 
-@dataclass
-class FakeEvent:
-    """Stands in for a window-manager event (the bpy module has none of its own)."""
-    type: str = "TIMER"
-    value: str = "NOTHING"
-
-
-class ModalDriver:
-    """Run a real moveai operator as a user would (invoke, then modal on timer events)."""
-
-    def __init__(self, addon, cls_name: str):
-        base = getattr(addon.operators.flow, cls_name, None) or getattr(addon.operators.actions, cls_name)
-        driver = self
-        self.instance = None
-        self.reports: list[tuple[str, str]] = []
-        self.invoke_result = None
-
-        def execute(op, context):  # only the test calls this: it invokes for real
-            driver.instance = op
-            driver.invoke_result = op.invoke(context, FakeEvent("LEFTMOUSE", "PRESS"))
-            return driver.invoke_result
-
-        def _forward(op, session):  # note what the operator is about to report, then report it
-            driver.reports.extend(session.reports)
-            return base._forward(op, session)
-
-        # A sibling of the real class (same bases, same functions), not a subclass: registering a
-        # subclass of a registered operator breaks the original's link to its Python class.
-        name = base.bl_idname.split(".", 1)[1]
-        namespace = {k: v for k, v in base.__dict__.items() if k not in ("__dict__", "__weakref__", "bl_rna")}
-        namespace.update(bl_idname="moveai_test." + name, execute=execute, _forward=_forward)
-        Driven = type("MOVEAI_TEST_OT_" + name, base.__bases__, namespace)
-        self.cls = Driven
-        bpy.utils.register_class(Driven)
-        self.op = getattr(bpy.ops.moveai_test, Driven.bl_idname.split(".", 1)[1])
-
-    def invoke(self, **props):
-        self.op("EXEC_DEFAULT", **props)
-        return self.invoke_result
-
-    def tick(self, event: FakeEvent | None = None):
-        return self.instance.modal(bpy.context, event or FakeEvent())
-
-    def run(self, timeout: float = 60.0, interval: float = 0.05, **props) -> set:
-        """invoke(), then TIMER events every `interval` s until modal() ends (or `timeout`)."""
-        result = self.invoke(**props)
-        if result != {"RUNNING_MODAL"}:
-            return result
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = self.tick()
-            if result != {"PASS_THROUGH"} and result != {"RUNNING_MODAL"}:
-                return result
-            time.sleep(interval)
-        raise AssertionError(f"modal operator still running after {timeout} s; reports: {self.reports}")
-
-    def close(self) -> None:
-        bpy.utils.unregister_class(self.cls)
-
-
-def tick_until(driver: ModalDriver, condition, timeout: float = 30.0) -> None:
+def tick_until(driver: ModalRun, condition, timeout: float = 30.0) -> None:
     """Send TIMER events to a running modal operator until `condition()` holds."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -209,11 +138,11 @@ def capture_until_job(modal, scene):
 
 @pytest.fixture
 def modal(addon):
-    """modal("MOVEAI_OT_capture") -> ModalDriver; unregistered after the test."""
-    drivers: list[ModalDriver] = []
+    """modal("MOVEAI_OT_capture") -> ModalRun of the registered operator; closed after the test."""
+    drivers: list[ModalRun] = []
 
-    def make(cls_name: str) -> ModalDriver:
-        drivers.append(ModalDriver(addon, cls_name))
+    def make(cls_name: str) -> ModalRun:
+        drivers.append(ModalRun(cls_name))
         return drivers[-1]
 
     yield make
@@ -224,6 +153,6 @@ def modal(addon):
 def armature_keys(obj) -> list[float]:
     """Frames of the armature's keys (union over its f-curves), 4.2 and 5.0 actions alike."""
     from importlib import import_module
-    importer = import_module(MODULE + ".operators.importer")
+    importer = import_module(MODULE + ".core.importer")
     curves = importer.action_fcurves(obj.animation_data.action, getattr(obj.animation_data, "action_slot", None))
     return sorted({round(p.co.x, 4) for c in curves for p in c.keyframe_points})

@@ -3,7 +3,7 @@
 server, what the panel shows for a job record, and the server's own view of a take's jobs.
 
 The add-on's clients keep their real retry rule; only the pauses are shortened (through
-`operators.settings.CLIENT_OPTIONS`), so a burst of failures costs a test milliseconds, not the
+`core.settings.CLIENT_OPTIONS`), so a burst of failures costs a test milliseconds, not the
 tens of seconds a user's Blender would patiently wait.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def quick_policy(attempts: int = RETRY_ATTEMPTS, base_delay: float = 0.05, max_d
 def client_options(addon, monkeypatch):
     """The add-on's clients retry RETRY_ATTEMPTS times with short pauses; tests may add timeouts."""
     options = {"retry_policy": quick_policy()}
-    monkeypatch.setattr(addon_module("operators.settings"), "CLIENT_OPTIONS", options)
+    monkeypatch.setattr(addon_module("core.settings"), "CLIENT_OPTIONS", options)
     return options
 
 

@@ -3,7 +3,7 @@
 whose keys start on the strip's first visible frame, one key per video frame.
 
 The bpy module has no event loop, so the modal path is driven by calling the real operator's modal()
-with stand-in TIMER events (see addon_fixtures.ModalDriver); execute() is the blocking path.
+with stand-in TIMER events (see blender_harness.ModalRun); execute() is the blocking path.
 """
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_blend_keys_move_with_their_handles(scene, addon, local_prefs, sample_vi
     record = scene.move_ai.jobs[-1]
     arm, keys = _check_armature(scene, strip, record)
     anim = arm.animation_data
-    curves = addon.operators.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
+    curves = addon.core.importer.action_fcurves(anim.action, getattr(anim, "action_slot", None))
     for curve in curves:
         for point in curve.keyframe_points:
             assert point.handle_left.x <= point.co.x <= point.handle_right.x

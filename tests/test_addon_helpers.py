@@ -11,7 +11,7 @@ from lib import errors
 from lib.strips import StripFacts, StripProblem, video_path
 from lib.tasks import AllDone, Failed, Progress, StepDone, Stopped, Worker
 from lib.timing import clip_window, fps_parts, retime_for_import
-from lib.watcher import PollSchedule, steps_from, wanted_outputs
+from lib.capture_pipeline import PollSchedule, steps_from, wanted_outputs
 
 
 def test_clip_window_of_a_trimmed_strip():
@@ -93,7 +93,7 @@ def test_worker_failure_and_abort():
 
     w = Worker([("x", fails), ("never", lambda ctx: {})]).start()
     w.join(5)
-    assert w.poll() == [Failed("x", "Move refused the API key.", "AuthError")]
+    assert w.poll() == [Failed("x", "Move refused the API key.")]
 
     started = threading.Event()
 
@@ -146,4 +146,4 @@ def test_poll_schedule_costs_queued_jobs_half_or_less():
 def test_outputs_and_steps():
     assert wanted_outputs("fbx", True) == ["MAIN_FBX", "RENDER_OVERLAY_VIDEO"]
     assert wanted_outputs("blend", False) == ["MAIN_BLEND"]
-    assert [n for n, _ in steps_from("job")] == ["job", "poll", "download"]
+    assert [n for n, _ in steps_from("job")] == ["job", "watch", "download"]

@@ -21,8 +21,8 @@ def test_zip_holds_the_addon_and_no_dev_files(addon_zip):
     manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
     assert addon_zip.name == f"move_ai-{manifest['version']}.zip"
     names = zipfile.ZipFile(addon_zip).namelist()
-    for needed in ("blender_manifest.toml", "__init__.py", "operators/flow.py", "ui/panels.py",
-                   "lib/client.py", "lib/watcher.py", "lib/documents/GetJob.graphql"):
+    for needed in ("blender_manifest.toml", "__init__.py", "operators/flow.py", "core/sessions.py", "ui/panels.py",
+                   "lib/client.py", "lib/capture_pipeline.py", "lib/documents/GetJob.graphql"):
         assert needed in names
     for name in names:
         top = name.split("/")[0]
@@ -38,12 +38,13 @@ def test_manifest_is_what_blender_expects():
     assert set(manifest["permissions"]) == {"network", "files"}
     init = (ROOT / "__init__.py").read_text()
     assert "bl_info =" not in init and "bl_info=" not in init
-    for path in [ROOT / "__init__.py", *ROOT.glob("operators/*.py"), *ROOT.glob("ui/*.py")]:
+    for path in [ROOT / "__init__.py", *ROOT.glob("core/*.py"), *ROOT.glob("operators/*.py"),
+                 *ROOT.glob("ui/*.py")]:
         text = path.read_text()
         for pip in ("import pip", "ensurepip", "pip install", '"pip"'):  # no installs at run time
             assert pip not in text, f"{path.name}: {pip}"
         for line in text.splitlines():  # the add-on imports itself relatively only
-            assert not line.startswith(("from lib", "import lib", "from operators", "from ui")), line
+            assert not line.startswith(("from lib", "import lib", "from operators", "from ui", "from core")), line
 
 
 def test_validator_rejects_a_broken_manifest(tmp_path):
@@ -92,13 +93,13 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
     for _ in range(2):
         p = prefs()  # enabling again makes new preferences with their defaults
         p.api_key, p.endpoint, p.download_dir = server
-        session = sys.modules[MODULE + ".operators.session"]
-        flow = sys.modules[MODULE + ".operators.flow"]
-        watcher = sys.modules[MODULE + ".lib.watcher"]
+        session = sys.modules[MODULE + ".core.sessions"]
+        new_records = sys.modules[MODULE + ".core.new_records"]
+        pipeline = sys.modules[MODULE + ".lib.capture_pipeline"]
         add_movie(bpy.context.scene, sample_video)
-        record = flow.record_from_active_strip(bpy.context)
-        client = sys.modules[MODULE + ".operators.settings"].make_client(bpy.context)
-        running = session.CaptureSession(bpy.context.scene.name, record.uid, watcher.CAPTURE_STEPS,
+        record = new_records.record_from_active_strip(bpy.context)
+        client = sys.modules[MODULE + ".core.settings"].make_client(bpy.context)
+        running = session.CaptureSession(bpy.context.scene.name, record.uid, pipeline.CAPTURE_STEPS,
                                          session.record_values(bpy.context, record, client)).start()
         session.ensure_background_timer()
         timer = session._drive_background
@@ -110,7 +111,7 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
                                               "scene_prop": False, "sessions": 0}
 
         addon_utils.enable(MODULE, default_set=True)
-        session = sys.modules[MODULE + ".operators.session"]
+        session = sys.modules[MODULE + ".core.sessions"]
         now = _leftovers(session, session._drive_background)
         assert len(now["classes"]) == 13 and now["scene_prop"], now
         assert sorted(now["handlers"]) == ["on_load_post", "on_load_pre"] and not now["threads"], now

@@ -2,7 +2,7 @@
 """Job ids live in the .blend the moment they exist: save mid-job, reopen, and the job resumes and
 finishes; Esc stops watching without losing the job. The API key never reaches the saved file.
 
-The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (ModalDriver).
+The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (blender_harness.ModalRun).
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_save_mid_job_reopen_resume(scene, local_prefs, modal, sample_video, tmp
     assert local_prefs.api_key and local_prefs.api_key.encode() not in data
 
     bpy.ops.wm.open_mainfile(filepath=str(path))  # as after a restart: load_post resumes the job
-    session = sys.modules[MODULE + ".operators.session"]
+    session = sys.modules[MODULE + ".core.sessions"]
     assert uid in session.SESSIONS and not session.SESSIONS[uid].driven_by_operator
     assert bpy.app.timers.is_registered(session._drive_background)
 

@@ -16,10 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 CHECK_BLEND = r'''
 import sys, bpy
+from tests.blender_harness import top_strips
 bpy.ops.wm.open_mainfile(filepath=sys.argv[-1])
 scene = bpy.context.scene
 editor = scene.sequence_editor
-strips = editor.strips if hasattr(editor, "strips") else editor.sequences
+strips = top_strips(editor)
 movie = strips["Performer"]
 arm = bpy.data.objects["Performer"]
 first, last = (int(round(f)) for f in arm.animation_data.action.frame_range)
@@ -37,7 +38,7 @@ def test_demo_writes_a_blend_with_the_skeleton_on_the_strip_and_a_contact_sheet(
 
     blend, sheet = tmp_path / "demo.blend", tmp_path / "contact_sheet.png"
     assert sheet.stat().st_size > 50_000  # six video frames and six renders, not an empty canvas
-    check = subprocess.run([sys.executable, "-c", CHECK_BLEND, str(blend)], capture_output=True,
+    check = subprocess.run([sys.executable, "-c", CHECK_BLEND, str(blend)], cwd=ROOT, capture_output=True,
                            text=True, timeout=120)
     line = next(ln for ln in check.stdout.splitlines() if ln.startswith("RESULT"))
     kind, first, last, strip_first, strip_last, overlays = line.split()[1:]

@@ -34,8 +34,8 @@ def test_failed_job_shows_its_reason_and_rerun_makes_a_new_job_on_the_same_take(
     panel = panel_of(failed)
     assert "Nobody is visible in the video." in panel["texts"], panel
     assert panel["buttons"].get("Re-run") == ("moveai.rerun_job", uid), panel
-    assert "Resume" not in panel["buttons"] and "Import" not in panel["buttons"]
-    assert not failed.is_resumable and not armatures()
+    assert "Watch Job" not in panel["buttons"] and "Import" not in panel["buttons"]
+    assert not failed.can_watch and not armatures()
 
     rerun = modal("MOVEAI_OT_rerun_job")
     assert rerun.run(timeout=60, job=uid) == {"FINISHED"}, rerun.reports
@@ -67,7 +67,7 @@ def test_server_restart_mid_job_the_watch_goes_on(scene, addon, local_prefs, own
     server = own_server["server"]
     local_prefs.endpoint, local_prefs.api_key = server.endpoint, server.api_key
     # retries spread over ~4-8 s: enough to outlast a restart (the defaults wait up to ~15 s)
-    monkeypatch.setattr(addon_module("operators.settings"), "CLIENT_OPTIONS",
+    monkeypatch.setattr(addon_module("core.settings"), "CLIENT_OPTIONS",
                         {"retry_policy": quick_policy(attempts=10, base_delay=0.25, max_delay=1.0)})
     add_movie(scene, sample_video)
     capture, record = capture_until_job(modal, scene)
@@ -102,7 +102,7 @@ def test_reopened_mid_watch_no_orphan_threads_and_the_watch_resumes(scene, local
     bpy.ops.wm.open_mainfile(filepath=str(path))
 
     assert not any(t.is_alive() for t in first_workers)  # the old watch ended with the old file
-    session = addon_module("operators.session")
+    session = addon_module("core.sessions")
     assert list(session.SESSIONS) == [uid]  # ... and one new watch of the same record
     assert [t.name for t in worker_threads()] == [f"move-ai-{uid[:8]}"]
     # (Blender ends the modal handlers of a window whose file is replaced: no more ticks for it)
@@ -136,9 +136,9 @@ def test_disable_enable_mid_watch_keeps_the_ids_and_resume_finishes(scene, local
     record = next(r for r in bpy.context.scene.move_ai.jobs if r.uid == uid)
     assert (record.job_id, record.take_id) == (job_id, take_id)
     panel = panel_of(record)
-    assert panel["buttons"].get("Resume") == ("moveai.poll_job", uid), panel
+    assert panel["buttons"].get("Watch Job") == ("moveai.poll_job", uid), panel
     assert bpy.ops.moveai.poll_job("EXEC_DEFAULT", job=uid) == {"FINISHED"}
     assert record.stage == "IMPORTED" and len(armatures()) == 1
     assert jobs_on_server(local_server, take_id) == [job_id]
     assert not worker_threads()
-    assert sys.modules[MODULE + ".operators.session"].SESSIONS == {}
+    assert sys.modules[MODULE + ".core.sessions"].SESSIONS == {}

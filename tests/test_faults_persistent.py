@@ -46,8 +46,8 @@ def test_poll_failing_past_the_budget_keeps_the_job_and_resume_finishes_it(
     assert not armatures()
     panel = panel_of(record)
     assert errors[0] in panel["texts"], panel
-    assert panel["buttons"].get("Resume") == ("moveai.poll_job", uid), panel  # not only Re-run
-    assert record.is_resumable  # ... and reopening the file would resume it too
+    assert panel["buttons"].get("Watch Job") == ("moveai.poll_job", uid), panel  # not only Re-run
+    assert record.can_watch  # ... and reopening the file would resume it too
 
     faults.clear()
     resume = modal("MOVEAI_OT_poll_job")
@@ -92,7 +92,7 @@ def test_download_failing_past_the_budget_imports_nothing_and_import_fetches_it_
 
     faults.clear()
     job_id = record.job_id
-    # (blocking: the ModalDriver's sibling class cannot run this operator's super().invoke())
+    # (the blocking path, as a script runs it)
     assert bpy.ops.moveai.import_output("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
     assert record.stage == "IMPORTED" and Path(record.output_path).is_file()
     assert [p.suffix for p in folder.iterdir()] == [".fbx"]
@@ -112,7 +112,7 @@ def test_an_errors_answer_is_final_and_names_the_operation(
     assert len(errors) == 1 and "GetJob" in errors[0] and "Injected fault: HTTP 400" in errors[0], errors
     assert len(fault_hits(local_server, rule["id"])) == 1
     record = scene.move_ai.jobs[-1]
-    assert record.job_id and panel_of(record)["buttons"].get("Resume")
+    assert record.job_id and panel_of(record)["buttons"].get("Watch Job")
 
 
 def test_garbled_answers_to_every_job_creation_still_make_one_job(

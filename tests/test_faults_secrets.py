@@ -120,8 +120,8 @@ def test_another_clients_job_is_not_found_and_the_record_is_kept(scene, prefs_a,
         bpy.ops.moveai.poll_job("EXEC_DEFAULT", job=uid)
     text = str(caught.value)
     assert "no such item" in text and job_id in text and "another key" in text, text
-    assert record.job_id == job_id and record.is_resumable
-    assert panel_of(record)["buttons"].get("Resume") == ("moveai.poll_job", uid)
+    assert record.job_id == job_id and record.can_watch
+    assert panel_of(record)["buttons"].get("Watch Job") == ("moveai.poll_job", uid)
     prefs_a.api_key = KEY_A
     assert bpy.ops.moveai.poll_job("EXEC_DEFAULT", job=uid) == {"FINISHED"}
     assert record.stage == "DOWNLOADED" and Path(record.output_path).is_file()  # step by step: no import

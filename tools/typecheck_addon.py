@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Type-check the add-on's bpy code (__init__.py, operators/, ui/) with mypy against fake-bpy-module.
+"""Type-check the add-on's bpy code (__init__.py, core/, operators/, ui/) with mypy against fake-bpy-module.
 
 The repository root is the add-on package, so it is checked as `move_ai` through a temporary folder
 of symlinks. Run it with an interpreter that has mypy and fake-bpy-module-<version> (not the real bpy:
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("__init__.py", "operators", "ui", "lib")
+PARTS = ("__init__.py", "core", "operators", "ui", "lib")
 
 
 def main() -> int:
@@ -30,7 +30,8 @@ def main() -> int:
                 # context managers and property factories as returning None
                 "--disable-error-code", "valid-type", "--disable-error-code", "func-returns-value", "--no-error-summary", "--follow-imports=silent",
                 "--cache-dir", str(Path(tmp) / ".mypy_cache"),
-                str(package / "__init__.py"), str(package / "operators"), str(package / "ui")]
+                str(package / "__init__.py"), str(package / "core"), str(package / "operators"),
+                str(package / "ui")]
         result = subprocess.run(args, cwd=tmp, text=True, capture_output=True)
         out = (result.stdout + result.stderr).replace(str(package) + "/", "")
         print(out, end="")

@@ -1,18 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The add-on's interface: preferences and the "Move" sidebar panels."""
 
-import bpy
-
+from ..core.registration import classes_factory
 from . import panels, preferences
 
-CLASSES = preferences.CLASSES + panels.CLASSES
-
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = classes_factory(preferences.CLASSES + panels.CLASSES)

@@ -3,19 +3,13 @@
 
 import bpy
 
+from ..core.sessions import is_watched
+from ..core.state import BUSY_STAGES
+from ..core.strips import strip_facts
 from ..lib.strips import StripProblem, video_path
-from ..operators import session as sessions
-from ..operators.strip_access import strip_facts
+from .drawing import draw_job_options, draw_progress
 
 STATE_ICONS = {"FINISHED": "CHECKMARK", "FAILED": "ERROR", "RUNNING": "SORTTIME", "NOT_STARTED": "TIME"}
-
-
-def draw_progress(layout, factor: float, text: str) -> None:
-    """A progress bar where this Blender has one (4.0+), else the percentage as text."""
-    if hasattr(layout, "progress"):
-        layout.progress(factor=factor, type="BAR", text=text)
-    else:
-        layout.label(text=f"{text} {factor * 100:.0f}%")
 
 
 def draw_strip(layout, scene) -> None:
@@ -38,23 +32,18 @@ def draw_options(layout, context) -> None:
     state = context.scene.move_ai
     layout.prop(state, "use_custom_options")
     if state.use_custom_options:
-        col = layout.column(align=True)
-        col.prop(state.options, "mocap_model")
-        row = col.row(align=True)
-        row.prop(state.options, "track_fingers", toggle=True)
-        row.prop(state.options, "track_ball", toggle=True)
-        row.prop(state.options, "floor_plane", toggle=True)
+        draw_job_options(layout, state.options)
 
 
 def draw_job(layout, record) -> None:
     box = layout.box()
-    watching = record.uid in sessions.SESSIONS
+    watching = is_watched(record.uid)
     state = record.job_state or record.stage
     header = box.row()
     header.label(text=f"{record.strip_name}  ·  {record.options.mocap_model}",
                  icon=STATE_ICONS.get(record.job_state, "FILE_MOVIE"))
     header.label(text=state.replace("_", " ").title())
-    if watching or record.stage in ("UPLOADING", "POLLING", "DOWNLOADING"):
+    if watching or record.stage in BUSY_STAGES:
         if record.stage in ("UPLOADING", "DOWNLOADING"):
             draw_progress(box, record.progress, record.stage.title())
         else:
@@ -68,8 +57,8 @@ def draw_job(layout, record) -> None:
     row = box.row(align=True)
     if watching:
         row.operator("moveai.cancel_poll", text="Stop Watching", icon="CANCEL").job = record.uid
-    elif record.job_id and record.is_resumable:
-        row.operator("moveai.poll_job", text="Resume", icon="PLAY").job = record.uid
+    elif record.job_id and record.can_watch:
+        row.operator("moveai.poll_job", text="Watch Job", icon="PLAY").job = record.uid
     if record.job_id and record.job_state == "FINISHED":
         row.operator("moveai.import_output", text="Import", icon="IMPORT").job = record.uid
     if record.take_id and not watching:

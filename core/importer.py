@@ -16,7 +16,8 @@ import bpy
 import numpy as np
 
 from ..lib.timing import SNAP, Retime, fps_parts, retime_for_import, same_rate
-from .strip_access import find_strip, free_channel_above, top_strips
+from .preferences import preferences
+from .strips import find_strip, free_channel_above, top_strips
 
 
 class ImportProblem(Exception):
@@ -165,7 +166,7 @@ def import_output(context, record) -> str:
     _place_keys(curves, retime_for_import(first, keyed_fps, record.video_fps, record.strip_start))
     keys, first, last = _key_span(curves)
 
-    prefs_mode = _timing_mode(context)
+    prefs_mode = preferences(context).timing_mode
     video_rate = fps_parts(record.video_fps)
     if prefs_mode == "SCENE_FPS":
         scene.render.fps, scene.render.fps_base = video_rate
@@ -190,6 +191,8 @@ def import_output(context, record) -> str:
     return message
 
 
-def _timing_mode(context) -> str:
-    from .settings import preferences  # late: settings needs the add-on enabled
-    return preferences(context).timing_mode
+def import_after_download(context, record) -> str:
+    """The end of a capture: import the downloaded output into the scene (main thread)."""
+    text = import_output(context, record)
+    record.stage = "IMPORTED"
+    return text

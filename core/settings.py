@@ -10,25 +10,12 @@ import bpy
 
 from ..lib import ConfigError, MoveClient
 from ..lib.credentials import check_endpoint, is_loopback_host
+from .job_options import MoveJobOptions
+from .preferences import ADDON_ID, API_KEY_ENV, SettingsProblem, preferences  # noqa: F401 (re-exported)
 
-ADDON_ID = __package__.rpartition(".")[0]  # bl_ext.user_default.move_ai when installed
-API_KEY_ENV = "MOVE_API_KEY"
-LOCAL_ENDPOINT = "http://127.0.0.1:8765/ugc/graphql"
 # Keyword arguments for every MoveClient the add-on makes: `timeout`, `transfer_timeout`,
 # `retry_policy` (empty: the client's defaults). For scripts on slow links, and for tests.
 CLIENT_OPTIONS: dict = {}
-
-
-class SettingsProblem(Exception):
-    """The settings do not allow the request; str() tells the user what to change."""
-
-
-def preferences(context=None):
-    context = context or bpy.context
-    addon = context.preferences.addons.get(ADDON_ID)
-    if addon is None:
-        raise SettingsProblem("The Move AI add-on is not enabled (Edit > Preferences > Add-ons).")
-    return addon.preferences
 
 
 def api_key(prefs) -> str:
@@ -71,9 +58,7 @@ def download_dir(context=None) -> Path:
     return Path(bpy.utils.extension_path_user(ADDON_ID, path="downloads", create=True))
 
 
-def job_options(context) -> dict:
+def job_options(context) -> MoveJobOptions:
     """The scene's options when it overrides them, else the preferences' defaults."""
     state = context.scene.move_ai
-    source = state.options if state.use_custom_options else preferences(context)
-    return {"mocapModel": source.mocap_model, "trackFingers": source.track_fingers,
-            "trackBall": source.track_ball, "floorPlane": source.floor_plane}
+    return state.options if state.use_custom_options else preferences(context).job_options

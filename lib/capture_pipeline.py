@@ -1,12 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The capture flow as worker steps: upload, take, job, watch the job, download its outputs.
+"""The capture pipeline as worker steps: upload, take, job, watch the job, download its outputs.
 
 Each step reads what earlier steps (or the saved .blend) gave it from `context.values` and returns
 the new facts, which the main thread stores in the scene at once. Nothing here imports bpy.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +13,7 @@ import requests
 
 from . import retry
 from .credentials import is_loopback_host
-from .errors import MoveError, OutputMissing
+from .errors import JobFailed, MoveError, OutputMissing
 from .models import Job
 from .tasks import Step, StepContext
 
@@ -22,10 +21,6 @@ from .tasks import Step, StepContext
 OUTPUT_TYPES = {"fbx": "MAIN_FBX", "blend": "MAIN_BLEND"}
 OVERLAY_OUTPUT = "RENDER_OVERLAY_VIDEO"
 OVERLAY_NAME = "render_overlay_mp4"
-
-
-class JobFailed(MoveError):
-    """Move finished the job as FAILED; the message is its failure reason."""
 
 
 class DownloadFolderProblem(MoveError):
@@ -108,7 +103,7 @@ def job_step(context: StepContext) -> dict:
     return {"job_id": job.id, "job_state": job.state or "NOT_STARTED", "percentage": job.percentage or 0}
 
 
-def poll_step(context: StepContext) -> dict:
+def watch_step(context: StepContext) -> dict:
     """getJob until FAILED, or FINISHED with every output link; each change is stored at once."""
     values = context.values
     client, job_id = values["client"], values["job_id"]
@@ -124,8 +119,7 @@ def poll_step(context: StepContext) -> dict:
         if job.is_failed:
             raise JobFailed(job.failure_reason or "Move reported the job as failed without a reason.")
         if job.outputs_ready():
-            return {"job_state": job.state, "percentage": 100,
-                    "output_names": ",".join(sorted(o.name for o in job.outputs))}
+            return {"job_state": job.state, "percentage": 100}
         retry.sleep(schedule.next_wait(job.state), context.cancel)
 
 
@@ -149,7 +143,6 @@ def download_step(context: StepContext) -> dict:
         def on_progress(done: int, total: int, n: str = name) -> None:
             context.progress(done / total if total else None, f"Downloading {n}")
 
-        started = time.monotonic()
         try:
             path = client.jobs.download(job, name, dest, progress=on_progress, cancel=context.cancel)
         except OSError as exc:
@@ -161,13 +154,12 @@ def download_step(context: StepContext) -> dict:
                 "Move).", operation="download") from None
         key = "output_path" if name == fmt else "overlay_path"
         result[key] = str(path)
-        context.store(**{key: str(path), f"{key}_seconds": round(time.monotonic() - started, 3)})
+        context.store(**{key: str(path)})
     return result
 
 
 CAPTURE_STEPS: list[Step] = [("upload", upload_step), ("take", take_step), ("job", job_step),
-                             ("poll", poll_step), ("download", download_step)]
-STEPS = dict(CAPTURE_STEPS)
+                             ("watch", watch_step), ("download", download_step)]
 
 
 def steps_from(first: str, last: str = "download") -> list[Step]:

@@ -4,30 +4,40 @@ stores what it reports in the job's record.
 
 A session is kept in this module's SESSIONS by record uid. Whoever drives it calls `tick()` on the
 main thread: a modal operator on its timer events (when a user runs Capture), a blocking loop in an
-operator's execute(), or the background app timer for jobs resumed after a file was opened. All three
+operator's execute(), or the background app timer for saved jobs watched again after a file was opened. All three
 run the same `tick()`, which drains the worker's queue within a time budget and touches bpy.
 """
 from __future__ import annotations
 
+import logging
 import time
+from collections import deque
 from typing import Callable
 
 import bpy
-from bpy.app.handlers import persistent
 
-from ..lib import tasks, watcher
+from ..lib import capture_pipeline, tasks
 from . import settings
+from .importer import ImportProblem
 from .state import find_record, remove_record
 
+log = logging.getLogger(__name__)
+
 RUNNING, FINISHED, FAILED, STOPPED = "RUNNING", "FINISHED", "FAILED", "STOPPED"
-TICK_BUDGET = 0.02   # seconds of main-thread work per tick, import excepted
+# Main-thread seconds, an import excepted: one session's tick, and all sessions together within one
+# FRAME (a timer step), so that twenty watched jobs cost a frame no more than a few do. What is left
+# over waits in the session's queue for the next tick; progress is coalesced meanwhile.
+TICK_BUDGET = 0.0005
+FRAME_BUDGET = 0.002
+FRAME = 0.1
 BACKGROUND_INTERVAL = 0.25
 
 # the stage a record is in while each step runs
-STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "poll": "POLLING",
+STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "watch": "WATCHING",
                "download": "DOWNLOADING"}
-STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "POLLING", "poll": "DOWNLOADING",
+STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "WATCHING", "watch": "DOWNLOADING",
                     "download": "DOWNLOADED"}
+LOG_LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 RECORD_FIELDS = ("file_id", "take_id", "job_id", "job_state", "percentage", "output_path", "overlay_path")
 
 SESSIONS: dict[str, CaptureSession] = {}
@@ -48,7 +58,8 @@ class CaptureSession:
         self.status = RUNNING
         self.reports: list[tuple[str, str]] = []   # (INFO|WARNING|ERROR, text) not yet shown
         self.driven_by_operator = False
-        self.started = time.monotonic()
+        self.pending: deque[tasks.Message] = deque()  # read from the worker, not applied yet
+        self._changed = False  # the record changed this tick: redraw once at its end
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> CaptureSession:
@@ -62,11 +73,11 @@ class CaptureSession:
         return find_record(bpy.data.scenes.get(self.scene_name), self.uid)
 
     def stop(self) -> str:
-        """Stop the worker (ESC, Cancel poll). The job, if any, keeps running on Move."""
+        """Stop the worker (ESC, Stop Watching). The job, if any, keeps running on Move."""
         self.worker.abort()
         record = self.record()
         if record is not None and record.job_id:
-            text = (f"Stopped watching job {record.job_id}. It continues on Move; press Resume to "
+            text = (f"Stopped watching job {record.job_id}. It continues on Move; press Watch Job to "
                     "pick it up again (also after reopening this file).")
         else:
             text = "Capture cancelled before a job was created."
@@ -89,18 +100,35 @@ class CaptureSession:
         redraw()
 
     # -- main thread -----------------------------------------------------------------------------
-    def tick(self, context, wait: float = 0.0, budget: float = TICK_BUDGET) -> str:
-        """Apply waiting messages (waiting up to `wait` s for one) and return the status."""
+    def tick(self, context, wait: float = 0.0, budget: float | None = None) -> str:
+        """Apply waiting messages (waiting up to `wait` s for one) within the time budget, and return
+        the status. `budget` None: TICK_BUDGET, within what the frame's shared budget has left."""
         if self.status != RUNNING:
             return self.status
-        deadline = time.monotonic() + budget
-        for message in self.worker.poll(wait):
-            if self.status != RUNNING:
-                break
-            self._apply(context, message)
+        self._take(self.worker.poll(wait if not self.pending else 0.0))
+        started = time.monotonic()
+        allowed = budget if budget is not None else min(TICK_BUDGET, FRAME_CLOCK.left(started))
+        deadline = started + allowed
+        while self.pending and self.status == RUNNING and allowed > 0:
+            self._apply(context, self.pending.popleft())
             if time.monotonic() > deadline:
                 break
+        if budget is None:
+            FRAME_CLOCK.spend(time.monotonic() - started)
+        if self._changed:
+            self._changed = False
+            redraw()
         return self.status
+
+    def _take(self, messages) -> None:
+        """Queue the worker's messages; a progress report replaces one not yet applied before it
+        (only the latest fraction and text are worth showing)."""
+        for message in messages:
+            if (isinstance(message, tasks.Progress) and self.pending
+                    and isinstance(self.pending[-1], tasks.Progress)):
+                self.pending[-1] = message
+            else:
+                self.pending.append(message)
 
     def _apply(self, context, message) -> None:
         record = self.record()
@@ -115,16 +143,16 @@ class CaptureSession:
                 record.progress = max(0.0, min(1.0, message.fraction))
             if message.text and record.message != message.text:
                 record.message = message.text
-            redraw()
+            self._changed = True
         elif isinstance(message, tasks.StepDone):
             for key, value in message.values.items():
                 if key in RECORD_FIELDS and value is not None:
                     setattr(record, key, value)
             if message.step in STEP_DONE_STAGES and record.stage == STEP_STAGES.get(message.step):
                 record.stage = STEP_DONE_STAGES[message.step]
-            redraw()
+            self._changed = True
         elif isinstance(message, tasks.Failed):
-            if message.kind == "JobFailed":
+            if message.job_failed:
                 record.job_state = "FAILED"
                 record.failure_reason = message.message
                 text = f"Move could not process job {record.job_id}: {message.message}"
@@ -143,6 +171,8 @@ class CaptureSession:
         try:
             text = self.finish(context, record)
         except Exception as exc:  # an import problem must reach the user, not the console only
+            if not isinstance(exc, ImportProblem):
+                log.exception("Finishing job %s failed", record.job_id)
             self._end(FAILED, "ERROR", str(exc))
             return
         self._end(FINISHED, "INFO", text)
@@ -151,7 +181,7 @@ class CaptureSession:
         """For execute(): wait on the same worker and apply its messages until it ends."""
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while self.tick(context, wait=0.2, budget=1.0) == RUNNING:
+            while self.tick(context, wait=0.2, budget=1.0) == RUNNING:  # its own loop: no frame to share
                 if deadline is not None and time.monotonic() > deadline:
                     self.stop()
         except KeyboardInterrupt:
@@ -161,6 +191,25 @@ class CaptureSession:
     def take_reports(self) -> list[tuple[str, str]]:
         reports, self.reports = self.reports, []
         return reports
+
+
+class FrameClock:
+    """The main-thread time all sessions may still spend in the current frame (FRAME seconds)."""
+
+    def __init__(self) -> None:
+        self.frame_start = 0.0
+        self.spent = 0.0
+
+    def left(self, now: float) -> float:
+        if now - self.frame_start >= FRAME:
+            self.frame_start, self.spent = now, 0.0
+        return FRAME_BUDGET - self.spent
+
+    def spend(self, seconds: float) -> None:
+        self.spent += seconds
+
+
+FRAME_CLOCK = FrameClock()
 
 
 def _done_text(record) -> str:
@@ -180,7 +229,7 @@ def record_values(context, record, client) -> dict:
         "take_id": record.take_id, "job_id": record.job_id, "name": record.strip_name,
         "options": record.options.as_api(),
         "clip_window": (record.clip_start, record.clip_end) if record.clip_end > record.clip_start else None,
-        "outputs": watcher.wanted_outputs(record.import_format, record.want_overlay),
+        "outputs": capture_pipeline.wanted_outputs(record.import_format, record.want_overlay),
         "import_format": record.import_format, "overlay": record.want_overlay,
         "download_dir": record.download_dir,
         "metadata": {"blender": bpy.app.version_string, "addon": "move_ai"},
@@ -196,13 +245,32 @@ def redraw() -> None:
                 area.tag_redraw()
 
 
-# -- jobs resumed after a file is opened: driven by an app timer (a modal operator may take over) --
+def is_watched(uid: str) -> bool:
+    """A session is running for the record `uid`."""
+    return uid in SESSIONS
+
+
+def stop_watching(uid: str | None = None) -> list[str]:
+    """Stop the session of record `uid` (None: every session); what each stop says, for the user."""
+    uids = [uid] if uid else list(SESSIONS)
+    return [SESSIONS[u].stop() for u in uids if u in SESSIONS]
+
+
+def start_session(context, record, steps, finish: Finisher | None = None,
+                  forget_if_failed_early: bool = False) -> CaptureSession:
+    """A running session for `record` with a client from the settings (SettingsProblem if unusable)."""
+    client = settings.make_client(context)
+    return CaptureSession(context.scene.name, record.uid, steps, record_values(context, record, client),
+                          finish=finish, forget_if_failed_early=forget_if_failed_early).start()
+
+
+# -- sessions no operator drives (saved jobs watched again after a file is opened) run on an app timer ----------
 def _drive_background() -> float | None:
     for session in list(SESSIONS.values()):
         if not session.driven_by_operator:
             session.tick(bpy.context)
-            for _level, text in session.take_reports():
-                print(f"Move AI: {text}")
+            for level, text in session.take_reports():
+                log.log(LOG_LEVELS.get(level, logging.INFO), "%s", text)
     return BACKGROUND_INTERVAL if any(not s.driven_by_operator for s in SESSIONS.values()) else None
 
 
@@ -211,47 +279,6 @@ def ensure_background_timer() -> None:
         bpy.app.timers.register(_drive_background, first_interval=BACKGROUND_INTERVAL)
 
 
-def resume_steps(record) -> list:
-    if record.job_state == "FINISHED" and record.output_path:
-        return []
-    return watcher.steps_from("poll")
-
-
-def resume_record(context, scene, record, finish: Finisher | None) -> CaptureSession | None:
-    """Start watching a saved job again; None (and a message on the record) if it cannot be."""
-    existing = SESSIONS.get(record.uid)
-    if existing is not None:
-        return existing
-    steps = resume_steps(record)
-    if not steps:
-        return None
-    try:
-        client = settings.make_client(context)
-    except settings.SettingsProblem as exc:
-        record.message = f"Cannot resume job {record.job_id}: {exc}"
-        return None
-    record.stage = "POLLING"
-    session = CaptureSession(scene.name, record.uid, steps, record_values(context, record, client),
-                             finish=finish if record.auto_import else None)
-    return session.start()
-
-
-@persistent
-def on_load_pre(*_args) -> None:
-    stop_all()
-
-
-@persistent
-def on_load_post(*_args) -> None:
-    from .flow import import_after_download  # late import: flow imports this module
-    context = bpy.context
-    started = False
-    for scene in bpy.data.scenes:
-        for record in scene.move_ai.jobs:  # type: ignore[attr-defined]
-            if record.is_resumable and resume_record(context, scene, record, import_after_download):
-                started = True
-    if started:
-        ensure_background_timer()
 
 
 def stop_all(join_timeout: float = 2.0) -> None:
@@ -265,16 +292,9 @@ def stop_all(join_timeout: float = 2.0) -> None:
         session.worker.join(join_timeout)
 
 
-def register() -> None:
-    bpy.app.handlers.load_pre.append(on_load_pre)
-    bpy.app.handlers.load_post.append(on_load_post)
 
 
 def unregister() -> None:
-    for handlers, function in ((bpy.app.handlers.load_pre, on_load_pre),
-                               (bpy.app.handlers.load_post, on_load_post)):
-        while function in handlers:
-            handlers.remove(function)
     if bpy.app.timers.is_registered(_drive_background):
         bpy.app.timers.unregister(_drive_background)
     stop_all()
