@@ -4,15 +4,17 @@
 Operators and panels call into it; it imports neither (see docs/ARCHITECTURE.md).
 """
 
-from . import file_load, sessions, state
+from . import file_load, multicam_state, sessions, state
 
 
 def register() -> None:
     state.register()
+    multicam_state.register()
     file_load.register()
 
 
 def unregister() -> None:
     file_load.unregister()
     sessions.unregister()
+    multicam_state.unregister()
     state.unregister()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.app.handlers import persistent
 
-from ..lib import capture_pipeline
+from ..lib import capture_pipeline, multicam_pipeline
 from . import sessions, settings
 from .importer import import_after_download
 
@@ -14,6 +14,8 @@ def watch_steps(record) -> list:
     """The steps left for a job that exists: watch it and download, or none when it is on disk."""
     if record.job_state == "FINISHED" and record.output_path:
         return []
+    if len(record.cameras):  # a multicam job also reads the sync it used
+        return multicam_pipeline.multicam_steps_from("watch")
     return capture_pipeline.steps_from("watch")
 
 

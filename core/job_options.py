@@ -3,11 +3,12 @@
 preferences all hold one `MoveJobOptions`, and `as_api()` is the one conversion to the API's dict."""
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty
+from bpy.props import BoolProperty, EnumProperty, IntProperty
 
 MOCAP_MODELS = [("S2", "S2", "Single-camera model with hand tracking"),
                 ("S1", "S1", "Single-camera model, body only")]
 FIELDS = ("mocap_model", "track_fingers", "track_ball", "floor_plane")
+MULTICAM_FIELDS = ("number_of_actors",)  # sent as createMultiCamJob's own argument, not in as_api()
 
 
 class MoveJobOptions(bpy.types.PropertyGroup):
@@ -22,6 +23,9 @@ class MoveJobOptions(bpy.types.PropertyGroup):
     floor_plane: BoolProperty(
         name="Floor plane", default=True,
         description="Keep the feet on a detected floor plane (no sinking or floating)")
+    number_of_actors: IntProperty(
+        name="Actors", default=1, min=1, soft_max=10,
+        description="How many people a multicam job captures")
 
     def as_api(self) -> dict:
         """The job options as Move's API names them."""
@@ -29,6 +33,6 @@ class MoveJobOptions(bpy.types.PropertyGroup):
                 "trackBall": self.track_ball, "floorPlane": self.floor_plane}
 
     def copy_from(self, other) -> None:
-        for name in FIELDS:
+        for name in FIELDS + MULTICAM_FIELDS:
             setattr(self, name, getattr(other, name))
 

@@ -38,7 +38,8 @@ STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "watch": "WA
 STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "WATCHING", "watch": "DOWNLOADING",
                     "download": "DOWNLOADED"}
 LOG_LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
-RECORD_FIELDS = ("file_id", "take_id", "job_id", "job_state", "percentage", "output_path", "overlay_path")
+RECORD_FIELDS = ("file_id", "take_id", "job_id", "job_state", "percentage", "output_path", "overlay_path",
+                 "sync_offsets")
 
 SESSIONS: dict[str, CaptureSession] = {}
 

@@ -11,6 +11,7 @@ from bpy.props import (BoolProperty, CollectionProperty, EnumProperty, FloatProp
                        PointerProperty, StringProperty)
 
 from .job_options import MoveJobOptions
+from .multicam_state import MoveCameraSource
 from .registration import classes_factory
 
 IMPORT_FORMATS = [("fbx", "FBX", "Import Move's FBX with Blender's FBX importer"),
@@ -62,6 +63,10 @@ class MoveJobRecord(bpy.types.PropertyGroup):
     output_path: StringProperty(subtype="FILE_PATH", description="The downloaded output")
     overlay_path: StringProperty(subtype="FILE_PATH", description="The downloaded overlay video")
     imported_object: StringProperty(description="The armature the import made")
+    # multicam (empty for a single-camera job): the cameras, the volume, the sync the job used
+    cameras: CollectionProperty(type=MoveCameraSource, description="The cameras of a multicam job")
+    volume_id: StringProperty(name="Volume", description="Move's id of the multicam take's volume")
+    sync_offsets: StringProperty(description="The sync Move reports the job used (JSON); '{}': none")
 
     @property
     def can_watch(self) -> bool:
@@ -111,7 +116,8 @@ def latest_record(scene, need: str = "", lacking: str = "") -> MoveJobRecord | N
     return None
 
 
-_register_classes, _unregister_classes = classes_factory((MoveJobOptions, MoveJobRecord, MoveSceneState))
+_register_classes, _unregister_classes = classes_factory((MoveJobOptions, MoveCameraSource, MoveJobRecord,
+                                                                MoveSceneState))
 
 
 def register() -> None:

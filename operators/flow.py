@@ -11,7 +11,7 @@ import os
 import bpy
 from bpy.props import StringProperty
 
-from ..core import sessions
+from ..core import multicam, sessions
 from ..core.importer import ImportProblem, import_after_download
 from ..core.new_records import record_for_rerun, record_from_active_strip
 from ..core.file_load import watch_steps
@@ -180,6 +180,8 @@ class MOVEAI_OT_rerun_job(FlowOperator):
 
     def make_session(self, context):
         source = self.target_record(context, "take_id", what="a take")
+        if len(source.cameras):  # a multicam take: another multicam job
+            return multicam.rerun_session(context, source)
         record = record_for_rerun(context, source)
         return sessions.start_session(context, record, steps_from("job"), finish=import_after_download)
 
