@@ -262,6 +262,12 @@ class MulticamSession(sessions.CaptureSession):
             self._store_multicam(context, record, message.values)
         super()._apply(context, message)
 
+    def _all_done(self, context, record) -> None:
+        super()._all_done(context, record)
+        _, off = sync_summary(record)
+        if self.status == sessions.FINISHED and off:  # its own warning, not a clause of the import's text
+            self.reports.append(("WARNING", disagreement_text(off)))
+
     def _store_multicam(self, context, record, values: dict) -> None:
         for group, files in (values.get("uploaded") or {}).items():
             for item in record.cameras:

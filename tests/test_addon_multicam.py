@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import wave
 from types import SimpleNamespace
 
@@ -24,7 +25,7 @@ from addon_fixtures import (add_movie, addon, addon_zip, armature_keys, installe
 from media import make_video
 from server_support import Api
 
-TAKE_QUERY = """query ($id: String!) { getTake(takeId: $id) { id volume { ... on HumanVolume { id } }
+TAKE_QUERY = """query ($id: ID!) { getTake(takeId: $id) { id volume { ... on HumanVolume { id } }
   sources { deviceLabel file { id } } } }"""
 JOBS_QUERY = "query ($t: String) { listJobs(takeId: $t, first: 50) { items { id } } }"
 VOLUMES_QUERY = "query { listVolumes(first: 100) { items { ... on HumanVolume { id state } } } }"
@@ -100,7 +101,8 @@ def test_three_cameras_end_to_end(scene, local_prefs, modal, videos, gql):
 
     # a second press on the same strips pays for nothing: refused, with the job it already has
     again = modal("MOVEAI_OT_capture_multicam")
-    assert again.invoke() == {"CANCELLED"}
+    with pytest.raises(RuntimeError, match=f"already have multicam job {record.job_id}"):
+        again.invoke()
     assert len(scene.move_ai.jobs) == 1 and [j["id"] for j in _jobs_of(gql, record.take_id)] == [record.job_id]
 
     # a later take of the same cameras (new strips, same Camera names) reuses the finished volume
@@ -122,7 +124,8 @@ def test_second_press_while_running_and_resume_after_reopen(scene, local_prefs, 
     record = scene.move_ai.jobs[-1]
     tick_until(first, lambda: record.volume_id)
     second = modal("MOVEAI_OT_capture_multicam")
-    assert second.invoke() == {"CANCELLED"}  # refused: one press, one job
+    with pytest.raises(RuntimeError, match="already running"):  # refused: one press, one job
+        second.invoke()
     assert len(scene.move_ai.jobs) == 1
     tick_until(first, lambda: record.job_id)
     uid, job_id, take_id = record.uid, record.job_id, record.take_id
@@ -153,10 +156,10 @@ def _wav(path, seconds=1.0):
 def _refused(modal, scene, gql, text: str) -> None:
     """The operator refuses with `text`, adds no record and sends nothing (no new volume)."""
     before = (len(scene.move_ai.jobs), _volume_count(gql))
-    driver = modal("MOVEAI_OT_capture_multicam")
-    assert driver.invoke() == {"CANCELLED"}
-    with pytest.raises(RuntimeError, match=text):
-        bpy.ops.moveai.capture_multicam("EXEC_DEFAULT")
+    for press in (modal("MOVEAI_OT_capture_multicam").invoke,  # from the panel (modal)
+                  lambda: bpy.ops.moveai.capture_multicam("EXEC_DEFAULT")):  # from a script (blocking)
+        with pytest.raises(RuntimeError, match=text):
+            press()
     assert (len(scene.move_ai.jobs), _volume_count(gql)) == before
 
 
@@ -247,13 +250,18 @@ def test_sync_the_job_used_and_a_warning_when_it_disagrees(scene, local_prefs, m
     sync = {"method": "motion cross-correlation", "reference": "cam01",
             "offsets": {"cam01": {"frames": 0, "seconds": 0.0}, "cam02": {"frames": -2, "seconds": -2 / 24},
                         "cam03": {"frames": 5, "seconds": 5 / 24}}}
+    disagreement = ("The job's sync disagrees with the timeline: cam03 +5 frames, timeline +0. Check the "
+                    "strips' positions (or the motion may be out of step).")
     gql("mutation ($id: String!, $m: AWSJSON) { updateJob(id: $id, metadata: $m) { id } }",
         id=record.job_id, m=json.dumps({"sync": sync}))
-    tick_until(driver, lambda: record.stage == "IMPORTED", timeout=40)
+    while (result := driver.tick()) == {"PASS_THROUGH"}:
+        time.sleep(0.02)
+    assert result == {"FINISHED"} and record.stage == "IMPORTED", driver.reports
+    assert ("WARNING", disagreement) in driver.reports
     assert json.loads(record.sync_offsets)["offsets"]["cam03"]["frames"] == 5
     text = " ".join(_panel_text(scene))
     assert "Offsets the job used (frames): cam01 +0, cam02 -2, cam03 +5." in text
-    assert "disagrees with the timeline" in text and "cam03 +5 frames, timeline +0" in text
+    assert disagreement in text
     assert "cam02 -2" in text and "cam02 -2 frames" not in text  # the timeline's -2 agrees
     assert "Warning: The job's sync disagrees" in record.message
 
