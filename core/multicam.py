@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import bpy
 
@@ -28,7 +29,7 @@ ACTIVE_VOLUME_STATES = ("", "NOT_STARTED", "RUNNING", "FINISHED")
 
 @dataclass
 class Camera:
-    strip: object
+    strip: Any  # a movie strip (bpy)
     label: str
     path: str
     fps: float
@@ -39,7 +40,7 @@ class Plan:
     """What one press of Capture Multicam would send; `problem` says why it cannot (nothing sent)."""
     cameras: list[Camera] = field(default_factory=list)  # the reference (active strip) first
     calibration: list[Camera] = field(default_factory=list)  # empty: calibrate from `cameras`
-    volume: object | None = None  # a MoveVolumeRecord to reuse (FINISHED, or still calibrating)
+    volume: Any = None  # a MoveVolumeRecord to reuse (FINISHED, or still calibrating)
     ignored: list[str] = field(default_factory=list)  # selected strips that are not cameras
     problem: str = ""
 
@@ -336,7 +337,8 @@ def start_multicam(context, record, steps) -> MulticamSession:
     client = settings.make_client(context)
     session = MulticamSession(context.scene.name, record.uid, steps, multicam_values(context, record, client),
                               finish=finish_multicam, forget_if_failed_early=True)
-    return session.start()
+    session.start()
+    return session
 
 
 def rerun_session(context, source) -> MulticamSession:
