@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import requests
 
@@ -28,6 +28,7 @@ TRANSFER_TIMEOUT = (10.0, 120.0)  # (connect, read between bytes)
 MAX_URL_REFRESHES = 3
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 class UploadBody:
@@ -83,19 +84,19 @@ def _etag_matches(etag: str | None, md5_hex: str) -> bool | None:
     return value == md5_hex
 
 
-class _Retry(Exception):
-    def __init__(self, error: MoveError, retry_after: float | None = None):
-        self.error, self.retry_after = error, retry_after
+def _retry(error: MoveError, retry_after: float | None = None) -> retry.Failure:
+    """A transfer failure worth another try (transfers are repeatable whatever the outcome)."""
+    return retry.Failure(error, retry.UNKNOWN, retry_after)
 
 
 def _status_failure(status: int, what: str, retry_after: float | None) -> Exception:
-    """The exception for an HTTP error answer of a transfer: _Retry when another try may help."""
+    """The exception for an HTTP error answer of a transfer: a retry.Failure when another try may help."""
     if status == 429:
-        return _Retry(RateLimited(f"The storage is receiving too many requests (HTTP 429) during the "
+        return _retry(RateLimited(f"The storage is receiving too many requests (HTTP 429) during the "
                                   f"{what}. Wait a minute and try again.", status=status,
                                   retry_after=retry_after, operation=what), retry_after)
     if status >= 500:
-        return _Retry(ServerError(f"The storage failed (HTTP {status}) during the {what}. Try again "
+        return _retry(ServerError(f"The storage failed (HTTP {status}) during the {what}. Try again "
                                   "in a few minutes.", status=status, operation=what), retry_after)
     if status == 404:
         return NotFound(f"The storage has no such file for the {what} (HTTP 404).", status=status,
@@ -103,8 +104,12 @@ def _status_failure(status: int, what: str, retry_after: float | None) -> Except
     return ServerError(f"The storage refused the {what} (HTTP {status}).", status=status, operation=what)
 
 
+class _Expired(Exception):
+    """The storage answered 403: what an expired presigned link answers."""
+
+
 class _Transfer:
-    """The retry loop shared by uploads and downloads."""
+    """One upload or download: its link, renewed when it expires, and the shared retry loop."""
 
     def __init__(self, what: str, url: str, refresh_url: Callable[[], str], session: requests.Session,
                  policy: retry.RetryPolicy, cancel: threading.Event | None, timeout=TRANSFER_TIMEOUT):
@@ -112,15 +117,17 @@ class _Transfer:
         self.session, self.policy, self.cancel, self.timeout = session, policy, cancel, timeout
         self.refreshes = 0
 
-    def run(self, attempt_once: Callable[[], object]):
-        attempt = 0
+    def run(self, attempt_once: Callable[[], T]) -> T:
+        return retry.run(lambda: self._with_fresh_links(attempt_once), what=self.what, kind=retry.TRANSFER,
+                         policy=self.policy, cancel=self.cancel)
+
+    def _with_fresh_links(self, attempt_once: Callable[[], T]) -> T:
+        """One try; an expired link is not a server fault: renew it and go again without waiting
+        (and without using up a try), at most MAX_URL_REFRESHES times per transfer."""
         while True:
-            retry.check_cancel(self.cancel)
-            attempt += 1
             try:
                 return attempt_once()
             except _Expired:
-                # An expired link is not a server fault: renew it and go again without waiting.
                 if self.refreshes >= MAX_URL_REFRESHES:
                     raise ServerError(f"The storage kept refusing the {self.what} link (HTTP 403) even "
                                       "after it was renewed. Try again later.", status=403,
@@ -128,26 +135,11 @@ class _Transfer:
                 self.refreshes += 1
                 log.info("%s link refused (expired?); asking for a fresh one", self.what)
                 self.url = self.refresh_url()
-                attempt -= 1
-                continue
+                retry.check_cancel(self.cancel)
             except requests.exceptions.RequestException as exc:
-                failure = _Retry(NetworkError(
+                raise _retry(NetworkError(
                     f"The {self.what} from {describe_url(self.url)} failed: {network_reason(exc)}. Check "
-                    "the internet connection and try again.", operation=self.what))
-            except _Retry as exc:
-                failure = exc
-            if attempt >= self.policy.attempts:
-                failure.error.message += f" (tried {attempt} times)"
-                failure.error.args = (failure.error.message,)
-                raise failure.error from None
-            delay = self.policy.delay(attempt, failure.retry_after)
-            log.info("%s failed (%s); retry %d of %d in %.2fs", self.what, type(failure.error).__name__,
-                     attempt, self.policy.attempts - 1, delay)
-            retry.sleep(delay, self.cancel)
-
-
-class _Expired(Exception):
-    pass
+                    "the internet connection and try again.", operation=self.what)) from None
 
 
 def upload_file(path: Path, url: str, *, refresh_url: Callable[[], str], session: requests.Session,
@@ -170,10 +162,10 @@ def upload_file(path: Path, url: str, *, refresh_url: Callable[[], str], session
                 etag = response.headers.get("ETag")
                 matches = _etag_matches(etag, body.md5.hexdigest())
                 if body.sent != body.total or matches is False:
-                    raise _Retry(ServerError("The upload arrived damaged (its checksum does not match "
+                    raise _retry(ServerError("The upload arrived damaged (its checksum does not match "
                                              "the file). Try again.", status=status, operation="upload"))
                 if etag is None:
-                    raise _Retry(ServerError("The storage did not confirm the upload (no ETag in its "
+                    raise _retry(ServerError("The storage did not confirm the upload (no ETag in its "
                                              "answer). Try again.", status=status, operation="upload"))
                 return etag.strip('"')
 
@@ -208,7 +200,7 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
                 raise _Expired()
             if status == 416 and have:
                 part.unlink()  # our .part is not a prefix of this file: start over
-                raise _Retry(ServerError("The partial download did not fit the file; starting over.",
+                raise _retry(ServerError("The partial download did not fit the file; starting over.",
                                          status=status, operation="download"), 0.0)
             if status not in (200, 206):
                 raise _status_failure(status, "download",
@@ -218,7 +210,7 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
                 span = _content_range(response.headers.get("Content-Range"))
                 if span is None or span[0] != have:
                     part.unlink(missing_ok=True)
-                    raise _Retry(ServerError("The server resumed the download at the wrong place; "
+                    raise _retry(ServerError("The server resumed the download at the wrong place; "
                                              "starting over.", status=status, operation="download"), 0.0)
                 offset, total = have, span[1]
                 mode = "ab"
@@ -237,7 +229,7 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
         if total is not None and size != total:
             if size > total:
                 part.unlink()
-            raise _Retry(NetworkError(f"The download stopped early ({size} of {total} bytes).",
+            raise _retry(NetworkError(f"The download stopped early ({size} of {total} bytes).",
                                       operation="download"))
         os.replace(part, final_path)
         return final_path

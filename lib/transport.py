@@ -26,14 +26,6 @@ _SERVER_SIDE_TYPES = {"InternalFailure", "InternalError", "InternalServerError",
                       "ServiceUnavailable", "ServiceUnavailableException"}
 
 
-class _Failure(Exception):
-    """An attempt that failed, with the error a user would see and whether the request ran."""
-
-    def __init__(self, error: MoveError, outcome: str, retry_after: float | None = None):
-        super().__init__(error.message)
-        self.error, self.outcome, self.retry_after = error, outcome, retry_after
-
-
 def describe_url(url: str) -> str:
     """scheme://host/path of a URL, without query (presigned signatures) or credentials."""
     parts = urlsplit(url)
@@ -94,7 +86,7 @@ class Transport:
                 timeout=self.timeout,
             )
         except requests.exceptions.RequestException as exc:
-            raise _Failure(NetworkError(
+            raise retry.Failure(NetworkError(
                 f"Could not reach Move at {where} for {operation}: {network_reason(exc)}. Check the "
                 "internet connection and the endpoint in the add-on preferences, then try again.",
                 operation=operation), retry.outcome_of_exception(exc)) from None
@@ -102,16 +94,16 @@ class Transport:
         status = response.status_code
         retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
         if status in (401, 403):
-            raise _Failure(AuthError(
+            raise retry.Failure(AuthError(
                 f"Move refused the API key (HTTP {status}) for {operation}. Check the API key in the "
                 "add-on preferences.", status=status, operation=operation), retry.FINAL)
         if status == 429:
-            raise _Failure(RateLimited(
+            raise retry.Failure(RateLimited(
                 f"Move is receiving too many requests (HTTP 429) and refused {operation}. Wait a "
                 "minute and try again.", retry_after=retry_after, status=status, operation=operation),
                 retry.REFUSED, retry_after)
         if status >= 500:
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move's server failed (HTTP {status}) on {operation}. Try again in a few minutes.",
                 status=status, operation=operation), retry.outcome_of_status(status), retry_after)
         try:
@@ -120,22 +112,22 @@ class Transport:
             body = None
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             if status >= 400:
-                raise _Failure(ServerError(
+                raise retry.Failure(ServerError(
                     f"Move answered HTTP {status} to {operation}. Check the endpoint in the add-on "
                     "preferences.", status=status, operation=operation), retry.FINAL)
             # A cut or garbled answer: the operation may have run.
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move sent an answer to {operation} that could not be read. Try again.",
                 status=status, operation=operation), retry.UNKNOWN)
         errors = body.get("errors") or []
         if errors:
             error = self._graphql_error(operation, errors, variables, status)
             server_side = getattr(error, "error_type", None) in _SERVER_SIDE_TYPES
-            raise _Failure(error, retry.UNKNOWN if server_side else retry.FINAL)
+            raise retry.Failure(error, retry.UNKNOWN if server_side else retry.FINAL)
         data = body.get("data")
         # A null top-level field with no error is an answer without data too (not "nothing found").
         if status >= 400 or not isinstance(data, dict) or None in data.values():
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move answered HTTP {status} to {operation} without data. Try again.",
                 status=status, operation=operation), retry.UNKNOWN if status < 400 else retry.FINAL)
         return data
@@ -177,40 +169,9 @@ class Transport:
         policy = policy or self.policy
         query = documents.load(operation)
         variables = {k: v for k, v in (variables or {}).items() if v is not None}
-        attempt = 0
-        while True:
-            retry.check_cancel(cancel)
-            attempt += 1
-            try:
-                return self._attempt(operation, query, variables)
-            except _Failure as failure:
-                error, outcome = failure.error, failure.outcome
-                error.message = self.scrub(error.message)
-                error.args = (error.message,)
-                repeat = retry.may_repeat(kind, outcome)
-                look_first = not repeat and outcome == retry.UNKNOWN and recover is not None
-                if not (repeat or look_first) or (attempt >= policy.attempts and not look_first):
-                    raise self._final(error, attempt) from None
-                delay = policy.delay(attempt, failure.retry_after)
-                log.info("%s failed (%s); %s in %.2fs (attempt %d of %d)", operation, type(error).__name__,
-                         "looking for its result" if look_first else "retrying", delay, attempt,
-                         policy.attempts)
-                retry.sleep(delay, cancel)
-                if look_first:
-                    # Even after the last attempt: what it made must be found, not made again by the user.
-                    found = self._recover(operation, recover, cancel)
-                    if found is not None:
-                        log.info("%s had run before its answer was lost; using its result", operation)
-                        return found
-                    if attempt >= policy.attempts:
-                        raise self._final(error, attempt) from None
-
-    @staticmethod
-    def _final(error: MoveError, attempt: int) -> MoveError:
-        if attempt > 1:
-            error.message += f" (tried {attempt} times)"
-            error.args = (error.message,)
-        return error
+        look_up = None if recover is None else (lambda: self._recover(operation, recover, cancel))
+        return retry.run(lambda: self._attempt(operation, query, variables), what=operation, kind=kind,
+                         policy=policy, cancel=cancel, recover=look_up, scrub=self.scrub)
 
     def _recover(self, operation, recover, cancel) -> dict | None:
         retry.check_cancel(cancel)
