@@ -89,9 +89,14 @@ class Jobs(Resource[Job]):
                             timeout=timeout, on_update=on_update, timed_out=timed_out, cancel=cancel)
 
     def download(self, job, name: str, dest_dir, *, progress: transfers.Progress | None = None,
-                 cancel: threading.Event | None = None) -> Path:
-        """Download the output whose key or format is `name` (e.g. "fbx") into dest_dir and return
-        its path. The file name is made safe here; the transfer goes through `<name>.part`."""
+                 cancel: threading.Event | None = None, max_bytes: int | None = None) -> Path:
+        """Download the output whose key or format is `name` ("fbx"), or Move's OutputType name for
+        it ("MAIN_FBX"), into dest_dir and return its path.
+
+        What a download may be: the file is saved under the extension of the format asked for
+        (output_types), never the server's; its name is made safe here; the transfer goes through
+        `<name>.part` and stops past the size announced for it or `max_bytes` (the client's
+        max_download_bytes, 4 GiB by default), deleting the .part (DownloadTooLarge)."""
         if not isinstance(job, Job):
             job = self.retrieve(job, cancel=cancel)
         output = job.output(name)
@@ -103,7 +108,7 @@ class Jobs(Resource[Job]):
             raise OutputMissing(f"Job {job.id} has no {name!r} output (it has: {names}).")
         dest_dir = Path(dest_dir).expanduser()
         dest_dir.mkdir(parents=True, exist_ok=True)
-        target = dest_dir / output_filename(job.id, job.name, output.name, output.file.type)
+        target = dest_dir / output_filename(job.id, job.name, name, output.file.type)
         if target.resolve().parent != dest_dir.resolve():  # belt and braces after sanitising
             raise MoveError(f"Refused to write outside {dest_dir}.")
         job_id, wanted = job.id, output.key or output.format or name
@@ -118,7 +123,8 @@ class Jobs(Resource[Job]):
         transport = self._client.transport
         return transfers.download_file(url, target, refresh_url=fresh_url, session=transport.session,
                                        policy=transport.policy, progress=progress, cancel=cancel,
-                                       timeout=self._client.transfer_timeout)
+                                       timeout=self._client.transfer_timeout,
+                                       max_bytes=max_bytes or self._client.max_download_bytes)
 
     def download_motion_data(self, job, dest_dir, *, progress: transfers.Progress | None = None,
                              cancel: threading.Event | None = None,

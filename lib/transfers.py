@@ -4,6 +4,12 @@
 Both are safe to repeat (the same object is replaced), so they retry on 429, 5xx and broken
 connections. A 403 is what an expired link answers: the caller's `refresh_url` asks the API for
 a fresh one (getFile / getJob) and the transfer starts again.
+
+What a download may be: no more bytes than the storage announced for it (Content-Length, or the
+total of Content-Range when resuming), and never more than MAX_DOWNLOAD_BYTES (4 GiB unless the
+caller passes another `max_bytes`), announced or not. Past the bound the
+transfer stops, the `.part` is deleted and DownloadTooLarge says why; nothing of it stays on disk.
+Each link, first or renewed, passes the session's network rules (network.py) before it is used.
 """
 from __future__ import annotations
 
@@ -18,12 +24,14 @@ from typing import Callable, TypeVar
 import requests
 
 from . import retry
-from .errors import Cancelled, MoveError, NetworkError, NotFound, RateLimited, ServerError
-from .transport import describe_url, network_reason
+from .errors import Cancelled, DownloadTooLarge, MoveError, NetworkError, NotFound, RateLimited, ServerError
+from .network import describe_url
+from .transport import network_reason
 
 log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 1024 * 1024
+MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3  # the hard cap of any one download (an FBX of a long take is ~100 MB)
 TRANSFER_TIMEOUT = (10.0, 120.0)  # (connect, read between bytes)
 MAX_URL_REFRESHES = 3
 
@@ -125,6 +133,9 @@ class _Transfer:
         """One try; an expired link is not a server fault: renew it and go again without waiting
         (and without using up a try), at most MAX_URL_REFRESHES times per transfer."""
         while True:
+            rules = getattr(self.session, "rules", None)  # a GuardedSession's (network.py)
+            if rules is not None:
+                rules.check(self.url, self.what)  # the first link and every renewed one
             try:
                 return attempt_once()
             except _Expired:
@@ -180,13 +191,24 @@ def _content_range(header: str | None) -> tuple[int, int | None] | None:
     return int(m.group(1)), None if m.group(3) == "*" else int(m.group(3))
 
 
+def _too_large(part: Path, what: str) -> DownloadTooLarge:
+    part.unlink(missing_ok=True)
+    return DownloadTooLarge(f"{what} The download was stopped and its partial file deleted.",
+                            operation="download")
+
+
 def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str], session: requests.Session,
                   policy: retry.RetryPolicy, progress: Progress | None = None,
-                  cancel: threading.Event | None = None, timeout=TRANSFER_TIMEOUT) -> Path:
+                  cancel: threading.Event | None = None, timeout=TRANSFER_TIMEOUT,
+                  max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
     """GET the URL into `<final>.part`, resuming with Range, and rename it to `final_path` once the
-    size matches what the server announced. A cancelled download keeps its .part for next time."""
+    size matches what the server announced. A cancelled download keeps its .part for next time.
+
+    Bounded (see the module docstring): by the size the server announces, and by `max_bytes` in
+    any case."""
     part = final_path.with_name(final_path.name + ".part")
     transfer = _Transfer("download", url, refresh_url, session, policy, cancel, timeout)
+    name = final_path.name
 
     def attempt() -> Path:
         have = part.stat().st_size if part.exists() else 0
@@ -217,10 +239,21 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
             else:  # the whole file: a server that ignores Range, or a first try
                 offset, mode = 0, "wb"
                 total = int(length) if length and length.isdigit() else None
+            if total is not None and total > max_bytes:
+                raise _too_large(part, f"The storage announced {total:,} bytes for {name}, more than the "
+                                       f"{max_bytes:,} bytes a download may have (max_bytes).")
+            bound = total if total is not None else max_bytes
             done = offset
             with open(part, mode) as out:
                 for block in response.iter_content(BLOCK_SIZE):
                     retry.check_cancel(cancel)
+                    if done + len(block) > bound:
+                        out.close()
+                        raise _too_large(part, (
+                            f"The storage sent more than the {total:,} bytes it announced for {name}."
+                            if total is not None else
+                            f"The storage sent more than {max_bytes:,} bytes for {name} without announcing "
+                            "a size: past the hard cap of a download (max_bytes)."))
                     out.write(block)
                     done += len(block)
                     if progress:

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 import requests
 
 from . import documents, retry
-from .errors import (AuthError, Cancelled, GraphQLError, MoveError, NetworkError, NotFound, RateLimited,
-                     ServerError)
+from .errors import (AuthError, Cancelled, GraphQLError, InsecureConnection, MoveError, NetworkError, NotFound,
+                     RateLimited, ServerError)
+from .network import GuardedSession, NetworkRules, describe_url  # noqa: F401  (describe_url: re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +25,6 @@ _AUTH_TYPES = {"UnauthorizedException", "UnauthorizedError", "AccessDeniedExcept
 # may work next time, and it may have run, so they are outcome-unknown rather than final.
 _SERVER_SIDE_TYPES = {"InternalFailure", "InternalError", "InternalServerError", "ExecutionTimeout",
                       "ServiceUnavailable", "ServiceUnavailableException"}
-
-
-def describe_url(url: str) -> str:
-    """scheme://host/path of a URL, without query (presigned signatures) or credentials."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def network_reason(exc: BaseException) -> str:
@@ -52,10 +44,13 @@ class Transport:
     """Sends GraphQL operations to one endpoint with one key. Thread-safe: one session per thread."""
 
     def __init__(self, api_key: str, endpoint: str, *, timeout=DEFAULT_TIMEOUT,
-                 policy: retry.RetryPolicy | None = None):
+                 policy: retry.RetryPolicy | None = None, rules: NetworkRules | None = None,
+                 verify: bool | str = True):
         self.endpoint = endpoint
         self.timeout = timeout
         self.policy = policy or retry.RetryPolicy()
+        self.rules = rules or NetworkRules(endpoint)
+        self.verify = verify  # requests' verify: True, or the path of a CA bundle (a self-signed server)
         self.__key = api_key  # name-mangled and never echoed: see scrub()
         self._local = threading.local()
 
@@ -66,8 +61,10 @@ class Transport:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            # Every request (GraphQL, transfers, redirects) goes through the rules of network.py.
+            session = self._local.session = GuardedSession(self.rules)
             session.headers["User-Agent"] = USER_AGENT
+            session.verify = self.verify
         return session
 
     def scrub(self, text: str) -> str:
@@ -85,6 +82,13 @@ class Transport:
                 headers={"Authorization": self.__key, "Content-Type": "application/json"},
                 timeout=self.timeout,
             )
+        except InsecureConnection as exc:
+            # The endpoint itself is https (else nothing would be refused), so this was a redirect.
+            raise InsecureConnection(
+                f"Refused to follow the endpoint's redirect of {operation} to {exc.url}: the endpoint "
+                "uses https and that address is plain http, which would carry the request unencrypted. "
+                "Nothing was sent there. Check the endpoint in the add-on preferences.",
+                operation=operation, url=exc.url) from None
         except requests.exceptions.RequestException as exc:
             raise retry.Failure(NetworkError(
                 f"Could not reach Move at {where} for {operation}: {network_reason(exc)}. Check the "
