@@ -61,7 +61,7 @@ class NetworkRules:
         host = (parts.hostname or "").lower()
         if self.allow_host is not None and not self.allow_host(host):
             raise ConfigError(
-                f"The {what} to {host or url!r} was not sent: this client's network policy does not "
+                f"The {what} to {host or describe_url(url)} was not sent: this client's network policy does not "
                 "allow that host (inside Blender: Allow Online Access is off, in Preferences > System "
                 "> Network). Turn online access on to use Move.", operation=what)
         if self.https_only and parts.scheme.lower() != "https":
@@ -86,6 +86,13 @@ class GuardedSession(requests.Session):
     def __init__(self, rules: NetworkRules):
         super().__init__()
         self.rules = rules
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:
+            # requests lets REQUESTS_CA_BUNDLE override the session's own CA bundle; the caller's wins.
+            settings["verify"] = self.verify
+        return settings
 
     def send(self, request, **kwargs):
         url = request.url or ""
