@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Callable
-from urllib.parse import urlsplit
 
 import requests
 
 from . import documents, retry
 from .errors import (AuthError, Cancelled, GraphQLError, InsecureConnection, MoveError, NetworkError, NotFound,
                      RateLimited, ServerError)
-from .network import GuardedSession, NetworkRules, describe_url  # noqa: F401  (describe_url: re-exported)
+from .network import GuardedSession, NetworkRules, describe_url
 
 log = logging.getLogger(__name__)
 
