@@ -2,6 +2,7 @@
 """One GraphQL request to Move: timeouts, the Authorization header, error mapping and the retry rule."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Callable
@@ -16,6 +17,9 @@ from .network import GuardedSession, NetworkRules, describe_url
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for every request
+# An API answer is read up to this size (a page of 50 jobs is ~100 KB): an endpoint that streams
+# without end must not fill Blender's memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 USER_AGENT = "move-ai-blender/1 (+requests)"
 
 _NOT_FOUND_TYPES = {"MoveNotFoundError", "NotFound", "NotFoundError", "ResourceNotFound"}
@@ -24,6 +28,17 @@ _AUTH_TYPES = {"UnauthorizedException", "UnauthorizedError", "AccessDeniedExcept
 # may work next time, and it may have run, so they are outcome-unknown rather than final.
 _SERVER_SIDE_TYPES = {"InternalFailure", "InternalError", "InternalServerError", "ExecutionTimeout",
                       "ServiceUnavailable", "ServiceUnavailableException"}
+
+
+def _read_bounded(response: requests.Response, limit: int) -> bytes | None:
+    """The answer's body, or None once it goes past `limit` bytes (the rest is never read)."""
+    parts, size = [], 0
+    for block in response.iter_content(64 * 1024):
+        size += len(block)
+        if size > limit:
+            return None
+        parts.append(block)
+    return b"".join(parts)
 
 
 def network_reason(exc: BaseException) -> str:
@@ -79,8 +94,10 @@ class Transport:
                 self.endpoint,
                 json={"query": query, "variables": variables, "operationName": operation},
                 headers={"Authorization": self.__key, "Content-Type": "application/json"},
-                timeout=self.timeout,
+                timeout=self.timeout, stream=True,
             )
+            with response:
+                content = _read_bounded(response, MAX_ANSWER_BYTES)
         except InsecureConnection as exc:
             # The endpoint itself is https (else nothing would be refused), so this was a redirect.
             raise InsecureConnection(
@@ -96,6 +113,11 @@ class Transport:
 
         status = response.status_code
         retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
+        if content is None:
+            raise retry.Failure(ServerError(
+                f"Move's answer to {operation} was larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB, "
+                "far more than any answer of the API; it was cut off and refused. Check the endpoint in "
+                "the add-on preferences.", status=status, operation=operation), retry.FINAL)
         if status in (401, 403):
             raise retry.Failure(AuthError(
                 f"Move refused the API key (HTTP {status}) for {operation}. Check the API key in the "
@@ -110,8 +132,8 @@ class Transport:
                 f"Move's server failed (HTTP {status}) on {operation}. Try again in a few minutes.",
                 status=status, operation=operation), retry.outcome_of_status(status), retry_after)
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(content)
+        except ValueError:  # UnicodeDecodeError included
             body = None
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             if status >= 400:

@@ -269,3 +269,18 @@ def test_a_network_policy_is_asked_before_every_request(api, storage, tmp_path):
     with pytest.raises(lib.ConfigError, match="Allow Online Access is off"):
         offline.client.retrieve()
     assert len(api.seen) == before  # not one byte left this machine
+
+
+# -- an API answer without end ------------------------------------------------------------------------
+
+def test_an_endless_api_answer_is_cut_off_not_read_into_memory(api, monkeypatch):
+    from lib import transport
+    monkeypatch.setattr(transport, "MAX_ANSWER_BYTES", 1 * MIB)  # 32 MiB in use; 1 MiB keeps the test quick
+    api.answer("GetClient", lambda h, b: Reply(200, {"Content-Type": "application/json"},
+                                               iter([b'{"data": {"client": "'] + list(chunks(8 * MIB)))))
+    with pytest.raises(lib.ServerError) as caught:
+        hostile_client(api).client.retrieve()
+    assert str(caught.value) == ("Move's answer to GetClient was larger than 1 MiB, far more than any answer "
+                                 "of the API; it was cut off and refused. Check the endpoint in the add-on "
+                                 "preferences.")
+    assert len(api.seen) == 1  # refused at once: an endpoint that does this is not retried
