@@ -32,8 +32,8 @@ def field_of(operation: str) -> str:
 class Resource(Generic[T]):
     """Base of client.takes, client.jobs and client.volumes."""
 
-    model: type            # Job, Take or Volume (each has from_api)
-    list_operation: str           # e.g. "ListJobs"
+    model: type          # Job, Take or Volume (each has from_api)
+    list_operation: str  # e.g. "ListJobs"; its data field is field_of(list_operation)
 
     def __init__(self, client):
         self._client = client
@@ -47,28 +47,27 @@ class Resource(Generic[T]):
     def _list_variables(self, first: int | None, sort_direction: str, **filters) -> dict:
         return {**filters, "first": first, "sortDirection": sort_direction}
 
-    def _pages(self, variables: dict, cancel: threading.Event | None) -> Iterator[Page[T]]:
-        for page in raw_pages(self._transport, self.list_operation, field_of(self.list_operation),
-                              variables, cancel):
-            yield self._typed(page)
-
-    def _page(self, variables: dict, after: str | None, cancel: threading.Event | None) -> Page[T]:
-        """One page from cursor `after` (None: the first); its `after` leads to the next, or is None."""
-        return self._typed(raw_page(self._transport, self.list_operation, field_of(self.list_operation),
-                                    variables, after, cancel))
+    def _raw(self, reader, *args, **kw):
+        """A paging.raw_* reader applied to this resource's list query."""
+        return reader(self._transport, self.list_operation, field_of(self.list_operation), *args, **kw)
 
     def _typed(self, page: Page[dict]) -> Page[T]:
         return Page([self.model.from_api(i) for i in page.items], page.after)
 
+    def _pages(self, variables: dict, cancel: threading.Event | None) -> Iterator[Page[T]]:
+        return (self._typed(page) for page in self._raw(raw_pages, variables, cancel))
+
+    def _page(self, variables: dict, after: str | None, cancel: threading.Event | None) -> Page[T]:
+        """One page from cursor `after` (None: the first); its `after` leads to the next, or is None."""
+        return self._typed(self._raw(raw_page, variables, after, cancel))
+
     def _list(self, variables: dict, limit: int | None, cancel: threading.Event | None) -> list[T]:
-        return [self.model.from_api(i) for i in raw_items(self._transport, self.list_operation,
-                                                 field_of(self.list_operation), variables, cancel,
-                                                 limit=limit)]
+        return [self.model.from_api(i) for i in self._raw(raw_items, variables, cancel, limit=limit)]
 
     # -- create once ----------------------------------------------------------------------------
 
     def _create(self, operation: str, variables: dict, cancel: threading.Event | None,
-                     **lookup_filters) -> T:
+                **lookup_filters) -> T:
         """Run a creation that must never happen twice; see the module docstring.
         `lookup_filters` narrow the lookup list (e.g. takeId for jobs)."""
         variables = dict(variables)
@@ -77,8 +76,7 @@ class Resource(Generic[T]):
         lookup = self._list_variables(LOOKUP_PAGE, "DESC", **lookup_filters)
 
         def recover() -> dict | None:
-            recent = raw_items(self._transport, self.list_operation, field_of(self.list_operation),
-                               lookup, cancel, limit=LOOKUP_ITEMS)
+            recent = self._raw(raw_items, lookup, cancel, limit=LOOKUP_ITEMS)
             found = find_by_request_id(recent, request_id)
             return {field: found} if found else None
 
