@@ -61,12 +61,12 @@ class NetworkRules:
         host = (parts.hostname or "").lower()
         if self.allow_host is not None and not self.allow_host(host):
             raise ConfigError(
-                f"The {what} to {host or describe_url(url)} was not sent: this client's network policy does not "
-                "allow that host (inside Blender: Allow Online Access is off, in Preferences > System "
+                f"Nothing was sent to {host or describe_url(url)} (the {what}): this client's network "
+                "policy does not allow that host (inside Blender: Allow Online Access is off, in Preferences > System "
                 "> Network). Turn online access on to use Move.", operation=what)
         if self.https_only and parts.scheme.lower() != "https":
             raise InsecureConnection(
-                f"Refused the {what} to {describe_url(url)}: the endpoint {describe_url(self.endpoint)} "
+                f"Refused the {what} {'from' if what == 'download' else 'to'} {describe_url(url)}: the endpoint {describe_url(self.endpoint)} "
                 "uses https, and this address is plain http, which would travel unencrypted. Nothing "
                 "was sent. Check the endpoint in the add-on preferences; if it is Move's, tell Move's "
                 "support.", operation=what, url=describe_url(url))

@@ -227,7 +227,7 @@ def test_a_plain_http_download_link_under_https_is_refused(secure_api, certifica
     storage.route("GET", "/get", lambda h, b: Reply(200, {}, b"fbx"))
     secure_api.answer("GetJob", job_answer(JOB, [{"key": "fbx", "type": ".fbx", "url": storage.url("/get")}]))
     dest = tmp_path / "d"
-    with pytest.raises(lib.InsecureConnection, match=r"^Refused the download to http://127\.0\.0\.1:\d+/get"):
+    with pytest.raises(lib.InsecureConnection, match=r"^Refused the download from http://127\.0\.0\.1:\d+/get"):
         secure_client(secure_api, certificate).jobs.download(JOB, "fbx", dest)
     assert storage.seen == [] and files_under(dest) == []
 
@@ -259,8 +259,8 @@ def test_a_network_policy_is_asked_before_every_request(api, storage, tmp_path):
         return host == "127.0.0.1"
 
     client = hostile_client(api, allow_host=allow_host)
-    with pytest.raises(lib.ConfigError, match="^The upload to localhost was not sent: this client's network "
-                                              "policy does not allow that host"):
+    with pytest.raises(lib.ConfigError, match=r"^Nothing was sent to localhost \(the upload\): this client's "
+                                              "network policy does not allow that host"):
         client.files.upload(video)
     assert storage.seen == [] and "localhost" in asked and "127.0.0.1" in asked
 
