@@ -7,14 +7,12 @@ the new facts, which the main thread stores in the scene at once. Nothing here i
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 
-from . import retry
-from .credentials import is_loopback_host
 from .errors import JobFailed, MoveError, OutputMissing
 from .models import Job
+from .polling import PollSchedule, poll
 from .tasks import Step, StepContext
 
 # Output types the add-on asks for, by import format; the overlay video is optional.
@@ -25,43 +23,6 @@ OVERLAY_NAME = "render_overlay_mp4"
 
 class DownloadFolderProblem(MoveError):
     """The download folder cannot take an output (disk full, read-only, not a folder)."""
-
-
-class PollSchedule:
-    """How long to wait before the next getJob, from the state the last one answered.
-
-    A started job is watched at a steady pace: 0.25 s on this machine, Move's 15 s on the cloud after
-    a few quicker looks (3, 6, 9, 12 s: a short job should not wait a full interval). A queued job
-    (NOT_STARTED) has nothing to show but its start, so each queued answer doubles the wait, up to
-    4x the steady pace (1 s here, 60 s on Move); the first answer in another state drops back to
-    the steady pace."""
-
-    QUEUED = "NOT_STARTED"
-
-    def __init__(self, endpoint: str, local_interval: float = 0.25, first: float = 3.0,
-                 cloud_interval: float = 15.0, backoff: float = 2.0, queued_cap: float = 4.0):
-        host = urlsplit(endpoint).hostname or ""
-        self.local = is_loopback_host(host)
-        self.local_interval, self.first, self.cloud_interval = local_interval, first, cloud_interval
-        self.backoff = backoff
-        self.queued_limit = queued_cap * (local_interval if self.local else cloud_interval)
-        self.count = 0  # answers in a started state: the cloud's ramp up to its interval
-        self.queued_wait = 0.0  # the last wait after a queued answer; 0 once the job has started
-
-    def next_wait(self, state: str | None = None) -> float:
-        """The wait after an answer in `state` (None: the steady pace, as for a started job)."""
-        if state == self.QUEUED:
-            base = self.queued_wait or self._steady(self.count + 1)
-            self.queued_wait = min(self.queued_limit, base * self.backoff)
-            return self.queued_wait
-        self.queued_wait = 0.0
-        self.count += 1
-        return self._steady(self.count)
-
-    def _steady(self, count: int) -> float:
-        if self.local:
-            return self.local_interval
-        return min(self.cloud_interval, self.first * count)
 
 
 def wanted_outputs(import_format: str, overlay: bool) -> list[str]:
@@ -109,18 +70,21 @@ def watch_step(context: StepContext) -> dict:
     client, job_id = values["client"], values["job_id"]
     schedule = PollSchedule(client.endpoint)
     last: tuple | None = None
-    while True:
-        job: Job = client.jobs.retrieve(job_id, cancel=context.cancel)
+
+    def on_update(job: Job) -> None:
+        nonlocal last
         now = (job.state, job.percentage)
         if now != last:
             last = now
             context.store(job_state=job.state, percentage=job.percentage or 0)
             context.progress((job.percentage or 0) / 100, f"Job {job.state.replace('_', ' ').lower()}")
-        if job.is_failed:
-            raise JobFailed(job.failure_reason or "Move reported the job as failed without a reason.")
-        if job.outputs_ready():
-            return {"job_state": job.state, "percentage": 100}
-        retry.sleep(schedule.next_wait(job.state), context.cancel)
+
+    job = poll(lambda: client.jobs.retrieve(job_id, cancel=context.cancel),
+               lambda job: job.is_failed or job.outputs_ready(),
+               wait=lambda job: schedule.next_wait(job.state), on_update=on_update, cancel=context.cancel)
+    if job.is_failed:
+        raise JobFailed(job.failure_reason or "Move reported the job as failed without a reason.")
+    return {"job_state": job.state, "percentage": 100}
 
 
 def download_step(context: StepContext) -> dict:

@@ -69,3 +69,19 @@ class OutputMissing(MoveError, KeyError):
 
 class JobFailed(MoveError):
     """Move finished the job as FAILED; the message is its failure reason."""
+
+
+class InsecureConnection(MoveError):
+    """Refused before sending: a plain-http transfer link or redirect under an https endpoint.
+
+    Nothing was sent to that address; the key, the video and the answer stay encrypted or stay home."""
+
+    def __init__(self, message: str, *, url: str = "", **kw):
+        super().__init__(message, **kw)
+        self.url = url  # the refused address, without its query (presigned signature)
+
+
+class DownloadTooLarge(MoveError):
+    """A download went past the size announced for it, or past the hard cap when none was announced.
+
+    The transfer was stopped and its partial file deleted; nothing of it is left on disk."""

@@ -2,8 +2,13 @@
 """Safe local file names for downloaded outputs: nothing the server sends reaches the file system raw."""
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+
+from .output_types import extension_for, output_key
+
+log = logging.getLogger(__name__)
 
 MAX_STEM_BYTES = 120  # leaves room for a suffix and ".part" under the usual 255-byte name limit
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
@@ -39,11 +44,22 @@ def safe_extension(file_type: object, *fallbacks: object) -> str:
     return ".bin"
 
 
-def output_filename(job_id: str, job_name: str | None, output_name: str, file_type: str | None) -> str:
-    """E.g. 'walk_3f2a1b4c_fbx.fbx', or 'job-<uuid>_fbx.fbx' for an unnamed job."""
+def output_filename(job_id: str, job_name: str | None, output_name: str,
+                    server_type: str | None = None) -> str:
+    """E.g. 'walk_3f2a1b4c_fbx.fbx', or 'job-<uuid>_fbx.fbx' for an unnamed job.
+
+    `output_name` is the output the client asked for ('fbx', 'MAIN_FBX', 'motion_data'); the
+    extension is that format's (output_types: what a download may be). `server_type`, the file type
+    the server claims, is only compared with it: a server that says '.py' for an fbx gets a
+    warning in the log, never a '.py' file on disk."""
     if job_name:
         short_id = safe_stem(job_id.split("-", 1)[-1][:8], fallback="")
         label = safe_stem(job_name) + (f"_{short_id}" if short_id else "")
     else:
         label = safe_stem(job_id, fallback="job")
-    return safe_stem(f"{label}_{safe_stem(output_name)}") + safe_extension(file_type, output_name)
+    extension = extension_for(output_name)
+    claimed = str(server_type or "").strip().lower()
+    if claimed and "." + claimed.lstrip(".") != extension:
+        log.warning("the server calls the %r output %r; it is saved as %s", output_name, claimed[:40],
+                    extension)
+    return safe_stem(f"{label}_{safe_stem(output_key(output_name))}") + extension

@@ -7,44 +7,24 @@ an answer that was lost the client looks for that id with listJobs(takeId) befor
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import archives, retry, transfers
+from . import archives, polling, transfers
 from .errors import MoveError, OutputMissing, WaitTimeout
 from .filenames import output_filename
-from .metadata import find_by_request_id, with_request_id
 from .models import Job, Page
-from .paging import raw_items, raw_pages
+from .resource import Resource
 from .sources import clip_window_input, options_input, outputs_input
-
-LOOKUP_ITEMS = 200  # jobs of one take searched (newest first) for a job whose answer was lost
 
 
 def _job_id(job) -> str:
     return job.id if isinstance(job, Job) else str(job)
 
 
-class Jobs:
-    def __init__(self, client):
-        self._client = client
-
-    def _create(self, operation: str, variables: dict, cancel) -> Job:
-        variables["metadata"], request_id = with_request_id(variables.get("metadata"))
-        field = operation[0].lower() + operation[1:]
-        take_id = variables["takeId"]
-
-        def recover():
-            recent = raw_items(self._client.transport, "ListJobs", "listJobs",
-                               {"takeId": take_id, "first": 50, "sortDirection": "DESC"}, cancel,
-                               limit=LOOKUP_ITEMS)
-            found = find_by_request_id(recent, request_id)
-            return {field: found} if found else None
-
-        data = self._client.transport.execute(operation, variables, kind=retry.MUTATION,
-                                              recover=recover, cancel=cancel)
-        return Job.from_api(data[field])
+class Jobs(Resource[Job]):
+    model = Job
+    list_operation = "ListJobs"
 
     def create_singlecam(self, take_id: str, *, options: dict | None = None, clip_window=None,
                          outputs=None, name: str | None = None, metadata=None,
@@ -54,7 +34,8 @@ class Jobs:
         none meaning Move's defaults."""
         return self._create("CreateSingleCamJob", {
             "takeId": take_id, "options": options_input(options), "outputs": outputs_input(outputs),
-            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel)
+            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel,
+            takeId=take_id)  # a lost job is looked for among its own take's jobs
 
     def create_multicam(self, take_id: str, *, number_of_actors: int = 1, rig: str | None = None,
                         options: dict | None = None, clip_window=None, outputs=None,
@@ -66,27 +47,30 @@ class Jobs:
         return self._create("CreateMultiCamJob", {
             "takeId": take_id, "numberOfActors": int(number_of_actors), "rig": rig,
             "options": options_input(options), "outputs": outputs_input(outputs),
-            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel)
+            "clipWindow": clip_window_input(clip_window), "name": name, "metadata": metadata}, cancel,
+            takeId=take_id)  # a lost job is looked for among its own take's jobs
 
     def retrieve(self, id, *, cancel: threading.Event | None = None) -> Job:
-        data = self._client.transport.execute("GetJob", {"jobId": _job_id(id)}, cancel=cancel)
+        data = self._transport.execute("GetJob", {"jobId": _job_id(id)}, cancel=cancel)
         return Job.from_api(data["getJob"])
+
+    def page(self, after: str | None = None, *, take_id: str | None = None, first: int | None = 50,
+             sort_direction: str = "DESC", cancel: threading.Event | None = None) -> Page[Job]:
+        """One page of jobs (of the account, or of one take), newest first by default; pass its
+        `.after` back for the next page (None when there is no next)."""
+        return self._page(self._list_variables(first, sort_direction, takeId=take_id), after, cancel)
 
     def pages(self, take_id: str | None = None, *, first: int | None = 50, sort_direction: str = "DESC",
               cancel: threading.Event | None = None) -> Iterator[Page[Job]]:
-        for page in raw_pages(self._client.transport, "ListJobs", "listJobs",
-                              {"takeId": take_id, "first": first, "sortDirection": sort_direction}, cancel):
-            yield Page([Job.from_api(i) for i in page.items], page.after)
+        return self._pages(self._list_variables(first, sort_direction, takeId=take_id), cancel)
 
     def list(self, take_id: str | None = None, *, first: int | None = 50, sort_direction: str = "DESC",
              limit: int | None = None, cancel: threading.Event | None = None) -> list[Job]:
         """All jobs (of one take when take_id is given), newest first by default, across pages."""
-        return [Job.from_api(i) for i in raw_items(
-            self._client.transport, "ListJobs", "listJobs",
-            {"takeId": take_id, "first": first, "sortDirection": sort_direction}, cancel, limit=limit)]
+        return self._list(self._list_variables(first, sort_direction, takeId=take_id), limit, cancel)
 
     def list_rigs(self, *, cancel: threading.Event | None = None) -> list[str]:
-        data = self._client.transport.execute("ListRigs", {}, cancel=cancel)
+        data = self._transport.execute("ListRigs", {}, cancel=cancel)
         return [r["name"] for r in (data.get("listRigs") or {}).get("items") or [] if r]
 
     def wait(self, id, *, interval: float = 15.0, timeout: float | None = None,
@@ -95,26 +79,24 @@ class Jobs:
         """Poll getJob every `interval` s until FAILED, or FINISHED with every output URL set.
         Returns the Job (check .is_failed / .failure_reason); WaitTimeout after `timeout` s."""
         job_id = _job_id(id)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.retrieve(job_id, cancel=cancel)
-            if on_update is not None:
-                on_update(job)
-            if job.is_failed or job.outputs_ready():
-                return job
-            pause = interval
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise WaitTimeout(f"Job {job_id} was still {job.state or 'pending'} after {timeout:g} s. "
-                                      "It keeps running on Move; check it again later.")
-                pause = min(interval, left)
-            retry.sleep(pause, cancel)
+
+        def timed_out(job: Job) -> WaitTimeout:
+            return WaitTimeout(f"Job {job_id} was still {job.state or 'pending'} after {timeout:g} s. "
+                               "It keeps running on Move; check it again later.")
+
+        return polling.poll(lambda: self.retrieve(job_id, cancel=cancel),
+                            lambda job: job.is_failed or job.outputs_ready(), wait=lambda job: interval,
+                            timeout=timeout, on_update=on_update, timed_out=timed_out, cancel=cancel)
 
     def download(self, job, name: str, dest_dir, *, progress: transfers.Progress | None = None,
-                 cancel: threading.Event | None = None) -> Path:
-        """Download the output whose key or format is `name` (e.g. "fbx") into dest_dir and return
-        its path. The file name is made safe here; the transfer goes through `<name>.part`."""
+                 cancel: threading.Event | None = None, max_bytes: int | None = None) -> Path:
+        """Download the output whose key or format is `name` ("fbx"), or Move's OutputType name for
+        it ("MAIN_FBX"), into dest_dir and return its path.
+
+        What a download may be: the file is saved under the extension of the format asked for
+        (output_types), never the server's; its name is made safe here; the transfer goes through
+        `<name>.part` and stops past the size announced for it or `max_bytes` (the client's
+        max_download_bytes, 4 GiB by default), deleting the .part (DownloadTooLarge)."""
         if not isinstance(job, Job):
             job = self.retrieve(job, cancel=cancel)
         output = job.output(name)
@@ -126,7 +108,7 @@ class Jobs:
             raise OutputMissing(f"Job {job.id} has no {name!r} output (it has: {names}).")
         dest_dir = Path(dest_dir).expanduser()
         dest_dir.mkdir(parents=True, exist_ok=True)
-        target = dest_dir / output_filename(job.id, job.name, output.name, output.file.type)
+        target = dest_dir / output_filename(job.id, job.name, name, output.file.type)
         if target.resolve().parent != dest_dir.resolve():  # belt and braces after sanitising
             raise MoveError(f"Refused to write outside {dest_dir}.")
         job_id, wanted = job.id, output.key or output.format or name
@@ -141,7 +123,8 @@ class Jobs:
         transport = self._client.transport
         return transfers.download_file(url, target, refresh_url=fresh_url, session=transport.session,
                                        policy=transport.policy, progress=progress, cancel=cancel,
-                                       timeout=self._client.transfer_timeout)
+                                       timeout=self._client.transfer_timeout,
+                                       max_bytes=max_bytes or self._client.max_download_bytes)
 
     def download_motion_data(self, job, dest_dir, *, progress: transfers.Progress | None = None,
                              cancel: threading.Event | None = None,

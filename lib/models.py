@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from . import output_types
+
 log = logging.getLogger(__name__)
 
 NOT_STARTED, RUNNING, FINISHED, FAILED = "NOT_STARTED", "RUNNING", "FINISHED", "FAILED"
@@ -169,12 +171,16 @@ class Job:
         return self.state == FAILED
 
     def output(self, name: str) -> Output | None:
-        """The output whose key or format is `name` (case-insensitive); a key match wins. Never by index."""
-        wanted = name.strip().lower()
-        by_key = [o for o in self.outputs if (o.key or "").lower() == wanted]
-        if by_key:
-            return by_key[0]
-        return next((o for o in self.outputs if o.matches(name)), None)
+        """The output whose key or format is `name` (case-insensitive), or is what Move's OutputType
+        name stands for ('MAIN_FBX' finds the 'fbx' output and 'fbx' a 'MAIN_FBX' one); a key match
+        wins over a format match, the name as given over its aliases. Never by index."""
+        wanted = output_types.aliases(name)
+        for field_of in (lambda o: o.key, lambda o: o.format):
+            for alias in wanted:
+                found = next((o for o in self.outputs if (field_of(o) or "").lower() == alias), None)
+                if found is not None:
+                    return found
+        return None
 
     def outputs_ready(self) -> bool:
         """FINISHED and every output has its download URL (right after FINISHED some may be null,

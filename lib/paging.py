@@ -32,13 +32,17 @@ def iterate_pages(fetch: Callable[[str | None], Page[T]], max_pages: int = 10_00
         after = page.after
 
 
+def raw_page(transport, operation: str, field: str, variables: dict, after: str | None = None,
+             cancel=None) -> Page[dict]:
+    """One page of raw API items of a list query, from cursor `after` (None: the first page)."""
+    data = transport.execute(operation, {**variables, "after": after}, cancel=cancel)
+    page = data.get(field) or {}
+    return Page([i for i in page.get("items") or [] if i], next_cursor(page.get("after")))
+
+
 def raw_pages(transport, operation: str, field: str, variables: dict, cancel=None) -> Iterator[Page[dict]]:
     """Pages of raw API items of a list query (ListTakes, ListJobs, ListVolumes)."""
-    def fetch(after):
-        data = transport.execute(operation, {**variables, "after": after}, cancel=cancel)
-        page = data.get(field) or {}
-        return Page([i for i in page.get("items") or [] if i], next_cursor(page.get("after")))
-    return iterate_pages(fetch)
+    return iterate_pages(lambda after: raw_page(transport, operation, field, variables, after, cancel))
 
 
 def raw_items(transport, operation: str, field: str, variables: dict, cancel=None,

@@ -13,15 +13,21 @@ Every failure is sorted into one of three outcomes:
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import requests
 import urllib3.exceptions as u3
 
-from .errors import Cancelled
+from .errors import Cancelled, MoveError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 REFUSED, UNKNOWN, FINAL = "refused", "unknown", "final"
 
@@ -128,3 +134,60 @@ def sleep(seconds: float, cancel: threading.Event | None) -> None:
 def check_cancel(cancel: threading.Event | None) -> None:
     if cancel is not None and cancel.is_set():
         raise Cancelled("Cancelled.")
+
+
+class Failure(Exception):
+    """An attempt that failed: the error a user would see, whether the request ran (its outcome),
+    and the server's Retry-After when it gave one. Raised by an attempt for `run` to judge."""
+
+    def __init__(self, error: MoveError, outcome: str, retry_after: float | None = None):
+        super().__init__(error.message)
+        self.error, self.outcome, self.retry_after = error, outcome, retry_after
+
+
+def _final(error: MoveError, attempt: int) -> MoveError:
+    if attempt > 1:
+        error.message += f" (tried {attempt} times)"
+        error.args = (error.message,)
+    return error
+
+
+def run(attempt_once: Callable[[], T], *, what: str, kind: str, policy: RetryPolicy,
+        cancel: threading.Event | None = None, recover: Callable[[], T | None] | None = None,
+        scrub: Callable[[str], str] | None = None) -> T:
+    """The one retry loop (GraphQL requests and transfers): call `attempt_once` until it returns,
+    judging each `Failure` by the rule at the top of this module.
+
+    A failure that may be repeated waits `policy.delay` and tries again, up to `policy.attempts`
+    tries. An outcome-unknown failure of a request that must not run twice calls `recover` after the
+    pause instead: a result found is returned, None sends the request again. Any other exception
+    (Cancelled, a final MoveError raised directly) goes to the caller as it is.
+    """
+    attempt = 0
+    while True:
+        check_cancel(cancel)
+        attempt += 1
+        try:
+            return attempt_once()
+        except Failure as failure:
+            error = failure.error
+            if scrub is not None:
+                error.message = scrub(error.message)
+                error.args = (error.message,)
+            repeat = may_repeat(kind, failure.outcome)
+            look_first = not repeat and failure.outcome == UNKNOWN and recover is not None
+            if not (repeat or look_first) or (attempt >= policy.attempts and not look_first):
+                raise _final(error, attempt) from None
+            delay = policy.delay(attempt, failure.retry_after)
+            log.info("%s failed (%s); %s in %.2fs (attempt %d of %d)", what, type(error).__name__,
+                     "looking for its result" if look_first else "retrying", delay, attempt,
+                     policy.attempts)
+            sleep(delay, cancel)
+            if look_first:
+                # Even after the last attempt: what it made must be found, not made again by the user.
+                found = recover()
+                if found is not None:
+                    log.info("%s had run before its answer was lost; using its result", what)
+                    return found
+                if attempt >= policy.attempts:
+                    raise _final(error, attempt) from None

@@ -4,6 +4,12 @@
 Both are safe to repeat (the same object is replaced), so they retry on 429, 5xx and broken
 connections. A 403 is what an expired link answers: the caller's `refresh_url` asks the API for
 a fresh one (getFile / getJob) and the transfer starts again.
+
+What a download may be: no more bytes than the storage announced for it (Content-Length, or the
+total of Content-Range when resuming), and never more than MAX_DOWNLOAD_BYTES (4 GiB unless the
+caller passes another `max_bytes`), announced or not. Past the bound the
+transfer stops, the `.part` is deleted and DownloadTooLarge says why; nothing of it stays on disk.
+Each link, first or renewed, passes the session's network rules (network.py) before it is used.
 """
 from __future__ import annotations
 
@@ -13,21 +19,24 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 import requests
 
 from . import retry
-from .errors import Cancelled, MoveError, NetworkError, NotFound, RateLimited, ServerError
-from .transport import describe_url, network_reason
+from .errors import Cancelled, DownloadTooLarge, MoveError, NetworkError, NotFound, RateLimited, ServerError
+from .network import describe_url
+from .transport import network_reason
 
 log = logging.getLogger(__name__)
 
 BLOCK_SIZE = 1024 * 1024
+MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3  # the hard cap of any one download (an FBX of a long take is ~100 MB)
 TRANSFER_TIMEOUT = (10.0, 120.0)  # (connect, read between bytes)
 MAX_URL_REFRESHES = 3
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 class UploadBody:
@@ -83,19 +92,19 @@ def _etag_matches(etag: str | None, md5_hex: str) -> bool | None:
     return value == md5_hex
 
 
-class _Retry(Exception):
-    def __init__(self, error: MoveError, retry_after: float | None = None):
-        self.error, self.retry_after = error, retry_after
+def _retry(error: MoveError, retry_after: float | None = None) -> retry.Failure:
+    """A transfer failure worth another try (transfers are repeatable whatever the outcome)."""
+    return retry.Failure(error, retry.UNKNOWN, retry_after)
 
 
 def _status_failure(status: int, what: str, retry_after: float | None) -> Exception:
-    """The exception for an HTTP error answer of a transfer: _Retry when another try may help."""
+    """The exception for an HTTP error answer of a transfer: a retry.Failure when another try may help."""
     if status == 429:
-        return _Retry(RateLimited(f"The storage is receiving too many requests (HTTP 429) during the "
+        return _retry(RateLimited(f"The storage is receiving too many requests (HTTP 429) during the "
                                   f"{what}. Wait a minute and try again.", status=status,
                                   retry_after=retry_after, operation=what), retry_after)
     if status >= 500:
-        return _Retry(ServerError(f"The storage failed (HTTP {status}) during the {what}. Try again "
+        return _retry(ServerError(f"The storage failed (HTTP {status}) during the {what}. Try again "
                                   "in a few minutes.", status=status, operation=what), retry_after)
     if status == 404:
         return NotFound(f"The storage has no such file for the {what} (HTTP 404).", status=status,
@@ -103,8 +112,12 @@ def _status_failure(status: int, what: str, retry_after: float | None) -> Except
     return ServerError(f"The storage refused the {what} (HTTP {status}).", status=status, operation=what)
 
 
+class _Expired(Exception):
+    """The storage answered 403: what an expired presigned link answers."""
+
+
 class _Transfer:
-    """The retry loop shared by uploads and downloads."""
+    """One upload or download: its link, renewed when it expires, and the shared retry loop."""
 
     def __init__(self, what: str, url: str, refresh_url: Callable[[], str], session: requests.Session,
                  policy: retry.RetryPolicy, cancel: threading.Event | None, timeout=TRANSFER_TIMEOUT):
@@ -112,15 +125,20 @@ class _Transfer:
         self.session, self.policy, self.cancel, self.timeout = session, policy, cancel, timeout
         self.refreshes = 0
 
-    def run(self, attempt_once: Callable[[], object]):
-        attempt = 0
+    def run(self, attempt_once: Callable[[], T]) -> T:
+        return retry.run(lambda: self._with_fresh_links(attempt_once), what=self.what, kind=retry.TRANSFER,
+                         policy=self.policy, cancel=self.cancel)
+
+    def _with_fresh_links(self, attempt_once: Callable[[], T]) -> T:
+        """One try; an expired link is not a server fault: renew it and go again without waiting
+        (and without using up a try), at most MAX_URL_REFRESHES times per transfer."""
         while True:
-            retry.check_cancel(self.cancel)
-            attempt += 1
+            rules = getattr(self.session, "rules", None)  # a GuardedSession's (network.py)
+            if rules is not None:
+                rules.check(self.url, self.what)  # the first link and every renewed one
             try:
                 return attempt_once()
             except _Expired:
-                # An expired link is not a server fault: renew it and go again without waiting.
                 if self.refreshes >= MAX_URL_REFRESHES:
                     raise ServerError(f"The storage kept refusing the {self.what} link (HTTP 403) even "
                                       "after it was renewed. Try again later.", status=403,
@@ -128,26 +146,11 @@ class _Transfer:
                 self.refreshes += 1
                 log.info("%s link refused (expired?); asking for a fresh one", self.what)
                 self.url = self.refresh_url()
-                attempt -= 1
-                continue
+                retry.check_cancel(self.cancel)
             except requests.exceptions.RequestException as exc:
-                failure = _Retry(NetworkError(
+                raise _retry(NetworkError(
                     f"The {self.what} from {describe_url(self.url)} failed: {network_reason(exc)}. Check "
-                    "the internet connection and try again.", operation=self.what))
-            except _Retry as exc:
-                failure = exc
-            if attempt >= self.policy.attempts:
-                failure.error.message += f" (tried {attempt} times)"
-                failure.error.args = (failure.error.message,)
-                raise failure.error from None
-            delay = self.policy.delay(attempt, failure.retry_after)
-            log.info("%s failed (%s); retry %d of %d in %.2fs", self.what, type(failure.error).__name__,
-                     attempt, self.policy.attempts - 1, delay)
-            retry.sleep(delay, self.cancel)
-
-
-class _Expired(Exception):
-    pass
+                    "the internet connection and try again.", operation=self.what)) from None
 
 
 def upload_file(path: Path, url: str, *, refresh_url: Callable[[], str], session: requests.Session,
@@ -170,10 +173,10 @@ def upload_file(path: Path, url: str, *, refresh_url: Callable[[], str], session
                 etag = response.headers.get("ETag")
                 matches = _etag_matches(etag, body.md5.hexdigest())
                 if body.sent != body.total or matches is False:
-                    raise _Retry(ServerError("The upload arrived damaged (its checksum does not match "
+                    raise _retry(ServerError("The upload arrived damaged (its checksum does not match "
                                              "the file). Try again.", status=status, operation="upload"))
                 if etag is None:
-                    raise _Retry(ServerError("The storage did not confirm the upload (no ETag in its "
+                    raise _retry(ServerError("The storage did not confirm the upload (no ETag in its "
                                              "answer). Try again.", status=status, operation="upload"))
                 return etag.strip('"')
 
@@ -188,13 +191,24 @@ def _content_range(header: str | None) -> tuple[int, int | None] | None:
     return int(m.group(1)), None if m.group(3) == "*" else int(m.group(3))
 
 
+def _too_large(part: Path, what: str) -> DownloadTooLarge:
+    part.unlink(missing_ok=True)
+    return DownloadTooLarge(f"{what} The download was stopped and its partial file deleted.",
+                            operation="download")
+
+
 def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str], session: requests.Session,
                   policy: retry.RetryPolicy, progress: Progress | None = None,
-                  cancel: threading.Event | None = None, timeout=TRANSFER_TIMEOUT) -> Path:
+                  cancel: threading.Event | None = None, timeout=TRANSFER_TIMEOUT,
+                  max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
     """GET the URL into `<final>.part`, resuming with Range, and rename it to `final_path` once the
-    size matches what the server announced. A cancelled download keeps its .part for next time."""
+    size matches what the server announced. A cancelled download keeps its .part for next time.
+
+    Bounded (see the module docstring): by the size the server announces, and by `max_bytes` in
+    any case."""
     part = final_path.with_name(final_path.name + ".part")
     transfer = _Transfer("download", url, refresh_url, session, policy, cancel, timeout)
+    name = final_path.name
 
     def attempt() -> Path:
         have = part.stat().st_size if part.exists() else 0
@@ -208,7 +222,7 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
                 raise _Expired()
             if status == 416 and have:
                 part.unlink()  # our .part is not a prefix of this file: start over
-                raise _Retry(ServerError("The partial download did not fit the file; starting over.",
+                raise _retry(ServerError("The partial download did not fit the file; starting over.",
                                          status=status, operation="download"), 0.0)
             if status not in (200, 206):
                 raise _status_failure(status, "download",
@@ -218,17 +232,28 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
                 span = _content_range(response.headers.get("Content-Range"))
                 if span is None or span[0] != have:
                     part.unlink(missing_ok=True)
-                    raise _Retry(ServerError("The server resumed the download at the wrong place; "
+                    raise _retry(ServerError("The server resumed the download at the wrong place; "
                                              "starting over.", status=status, operation="download"), 0.0)
                 offset, total = have, span[1]
                 mode = "ab"
             else:  # the whole file: a server that ignores Range, or a first try
                 offset, mode = 0, "wb"
                 total = int(length) if length and length.isdigit() else None
+            if total is not None and total > max_bytes:
+                raise _too_large(part, f"The storage announced {total:,} bytes for {name}, more than the "
+                                       f"{max_bytes:,} bytes a download may have (max_bytes).")
+            bound = total if total is not None else max_bytes
             done = offset
             with open(part, mode) as out:
                 for block in response.iter_content(BLOCK_SIZE):
                     retry.check_cancel(cancel)
+                    if done + len(block) > bound:
+                        out.close()
+                        raise _too_large(part, (
+                            f"The storage sent more than the {total:,} bytes it announced for {name}."
+                            if total is not None else
+                            f"The storage sent more than {max_bytes:,} bytes for {name} without announcing "
+                            "a size: past the hard cap of a download (max_bytes)."))
                     out.write(block)
                     done += len(block)
                     if progress:
@@ -237,7 +262,7 @@ def download_file(url: str, final_path: Path, *, refresh_url: Callable[[], str],
         if total is not None and size != total:
             if size > total:
                 part.unlink()
-            raise _Retry(NetworkError(f"The download stopped early ({size} of {total} bytes).",
+            raise _retry(NetworkError(f"The download stopped early ({size} of {total} bytes).",
                                       operation="download"))
         os.replace(part, final_path)
         return final_path

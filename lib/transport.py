@@ -2,20 +2,24 @@
 """One GraphQL request to Move: timeouts, the Authorization header, error mapping and the retry rule."""
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Callable
-from urllib.parse import urlsplit
 
 import requests
 
 from . import documents, retry
-from .errors import (AuthError, Cancelled, GraphQLError, MoveError, NetworkError, NotFound, RateLimited,
-                     ServerError)
+from .errors import (AuthError, Cancelled, GraphQLError, InsecureConnection, MoveError, NetworkError, NotFound,
+                     RateLimited, ServerError)
+from .network import GuardedSession, NetworkRules, describe_url
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds for every request
+# An API answer is read up to this size (a page of 50 jobs is ~100 KB): an endpoint that streams
+# without end must not fill Blender's memory.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
 USER_AGENT = "move-ai-blender/1 (+requests)"
 
 _NOT_FOUND_TYPES = {"MoveNotFoundError", "NotFound", "NotFoundError", "ResourceNotFound"}
@@ -26,21 +30,15 @@ _SERVER_SIDE_TYPES = {"InternalFailure", "InternalError", "InternalServerError",
                       "ServiceUnavailable", "ServiceUnavailableException"}
 
 
-class _Failure(Exception):
-    """An attempt that failed, with the error a user would see and whether the request ran."""
-
-    def __init__(self, error: MoveError, outcome: str, retry_after: float | None = None):
-        super().__init__(error.message)
-        self.error, self.outcome, self.retry_after = error, outcome, retry_after
-
-
-def describe_url(url: str) -> str:
-    """scheme://host/path of a URL, without query (presigned signatures) or credentials."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    return f"{parts.scheme}://{host}{parts.path}"
+def _read_bounded(response: requests.Response, limit: int) -> bytes | None:
+    """The answer's body, or None once it goes past `limit` bytes (the rest is never read)."""
+    parts, size = [], 0
+    for block in response.iter_content(64 * 1024):
+        size += len(block)
+        if size > limit:
+            return None
+        parts.append(block)
+    return b"".join(parts)
 
 
 def network_reason(exc: BaseException) -> str:
@@ -60,10 +58,13 @@ class Transport:
     """Sends GraphQL operations to one endpoint with one key. Thread-safe: one session per thread."""
 
     def __init__(self, api_key: str, endpoint: str, *, timeout=DEFAULT_TIMEOUT,
-                 policy: retry.RetryPolicy | None = None):
+                 policy: retry.RetryPolicy | None = None, rules: NetworkRules | None = None,
+                 verify: bool | str = True):
         self.endpoint = endpoint
         self.timeout = timeout
         self.policy = policy or retry.RetryPolicy()
+        self.rules = rules or NetworkRules(endpoint)
+        self.verify = verify  # requests' verify: True, or the path of a CA bundle (a self-signed server)
         self.__key = api_key  # name-mangled and never echoed: see scrub()
         self._local = threading.local()
 
@@ -74,8 +75,10 @@ class Transport:
     def session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            # Every request (GraphQL, transfers, redirects) goes through the rules of network.py.
+            session = self._local.session = GuardedSession(self.rules)
             session.headers["User-Agent"] = USER_AGENT
+            session.verify = self.verify
         return session
 
     def scrub(self, text: str) -> str:
@@ -91,51 +94,65 @@ class Transport:
                 self.endpoint,
                 json={"query": query, "variables": variables, "operationName": operation},
                 headers={"Authorization": self.__key, "Content-Type": "application/json"},
-                timeout=self.timeout,
+                timeout=self.timeout, stream=True,
             )
+            with response:
+                content = _read_bounded(response, MAX_ANSWER_BYTES)
+        except InsecureConnection as exc:
+            # The endpoint itself is https (else nothing would be refused), so this was a redirect.
+            raise InsecureConnection(
+                f"Refused to follow the endpoint's redirect of {operation} to {exc.url}: the endpoint "
+                "uses https and that address is plain http, which would carry the request unencrypted. "
+                "Nothing was sent there. Check the endpoint in the add-on preferences.",
+                operation=operation, url=exc.url) from None
         except requests.exceptions.RequestException as exc:
-            raise _Failure(NetworkError(
+            raise retry.Failure(NetworkError(
                 f"Could not reach Move at {where} for {operation}: {network_reason(exc)}. Check the "
                 "internet connection and the endpoint in the add-on preferences, then try again.",
                 operation=operation), retry.outcome_of_exception(exc)) from None
 
         status = response.status_code
         retry_after = retry.parse_retry_after(response.headers.get("Retry-After"))
+        if content is None:
+            raise retry.Failure(ServerError(
+                f"Move's answer to {operation} was larger than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB, "
+                "far more than any answer of the API; it was cut off and refused. Check the endpoint in "
+                "the add-on preferences.", status=status, operation=operation), retry.FINAL)
         if status in (401, 403):
-            raise _Failure(AuthError(
+            raise retry.Failure(AuthError(
                 f"Move refused the API key (HTTP {status}) for {operation}. Check the API key in the "
                 "add-on preferences.", status=status, operation=operation), retry.FINAL)
         if status == 429:
-            raise _Failure(RateLimited(
+            raise retry.Failure(RateLimited(
                 f"Move is receiving too many requests (HTTP 429) and refused {operation}. Wait a "
                 "minute and try again.", retry_after=retry_after, status=status, operation=operation),
                 retry.REFUSED, retry_after)
         if status >= 500:
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move's server failed (HTTP {status}) on {operation}. Try again in a few minutes.",
                 status=status, operation=operation), retry.outcome_of_status(status), retry_after)
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(content)
+        except ValueError:  # UnicodeDecodeError included
             body = None
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             if status >= 400:
-                raise _Failure(ServerError(
+                raise retry.Failure(ServerError(
                     f"Move answered HTTP {status} to {operation}. Check the endpoint in the add-on "
                     "preferences.", status=status, operation=operation), retry.FINAL)
             # A cut or garbled answer: the operation may have run.
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move sent an answer to {operation} that could not be read. Try again.",
                 status=status, operation=operation), retry.UNKNOWN)
         errors = body.get("errors") or []
         if errors:
             error = self._graphql_error(operation, errors, variables, status)
             server_side = getattr(error, "error_type", None) in _SERVER_SIDE_TYPES
-            raise _Failure(error, retry.UNKNOWN if server_side else retry.FINAL)
+            raise retry.Failure(error, retry.UNKNOWN if server_side else retry.FINAL)
         data = body.get("data")
         # A null top-level field with no error is an answer without data too (not "nothing found").
         if status >= 400 or not isinstance(data, dict) or None in data.values():
-            raise _Failure(ServerError(
+            raise retry.Failure(ServerError(
                 f"Move answered HTTP {status} to {operation} without data. Try again.",
                 status=status, operation=operation), retry.UNKNOWN if status < 400 else retry.FINAL)
         return data
@@ -177,40 +194,9 @@ class Transport:
         policy = policy or self.policy
         query = documents.load(operation)
         variables = {k: v for k, v in (variables or {}).items() if v is not None}
-        attempt = 0
-        while True:
-            retry.check_cancel(cancel)
-            attempt += 1
-            try:
-                return self._attempt(operation, query, variables)
-            except _Failure as failure:
-                error, outcome = failure.error, failure.outcome
-                error.message = self.scrub(error.message)
-                error.args = (error.message,)
-                repeat = retry.may_repeat(kind, outcome)
-                look_first = not repeat and outcome == retry.UNKNOWN and recover is not None
-                if not (repeat or look_first) or (attempt >= policy.attempts and not look_first):
-                    raise self._final(error, attempt) from None
-                delay = policy.delay(attempt, failure.retry_after)
-                log.info("%s failed (%s); %s in %.2fs (attempt %d of %d)", operation, type(error).__name__,
-                         "looking for its result" if look_first else "retrying", delay, attempt,
-                         policy.attempts)
-                retry.sleep(delay, cancel)
-                if look_first:
-                    # Even after the last attempt: what it made must be found, not made again by the user.
-                    found = self._recover(operation, recover, cancel)
-                    if found is not None:
-                        log.info("%s had run before its answer was lost; using its result", operation)
-                        return found
-                    if attempt >= policy.attempts:
-                        raise self._final(error, attempt) from None
-
-    @staticmethod
-    def _final(error: MoveError, attempt: int) -> MoveError:
-        if attempt > 1:
-            error.message += f" (tried {attempt} times)"
-            error.args = (error.message,)
-        return error
+        look_up = None if recover is None else (lambda: self._recover(operation, recover, cancel))
+        return retry.run(lambda: self._attempt(operation, query, variables), what=operation, kind=kind,
+                         policy=policy, cancel=cancel, recover=look_up, scrub=self.scrub)
 
     def _recover(self, operation, recover, cancel) -> dict | None:
         retry.check_cancel(cancel)

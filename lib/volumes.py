@@ -2,28 +2,25 @@
 """client.volumes: multicam calibration volumes (createVolumeWithHuman, getVolume, listVolumes).
 
 Like takes and jobs, a volume carries a clientRequestId so a lost answer is looked up
-(listVolumes, newest first) rather than a second calibration started.
+(listVolumes, newest first) rather than a second calibration started (resource.Resource).
 """
 from __future__ import annotations
 
 import threading
-import time
-from typing import Callable
+from typing import Callable, Iterator
 
-from . import retry
+from . import polling
 from .errors import WaitTimeout
-from .metadata import find_by_request_id, with_request_id
-from .models import Volume
-from .paging import raw_items
+from .models import Page, Volume
+from .resource import Resource
 from .sources import clip_window_input, sources_input, sync_method_input
 
 AREA_TYPES = {"NORMAL", "LARGE"}
-LOOKUP_ITEMS = 200
 
 
-class Volumes:
-    def __init__(self, client):
-        self._client = client
+class Volumes(Resource[Volume]):
+    model = Volume
+    list_operation = "ListVolumes"
 
     def create_with_human(self, sources, *, human_height: float, area_type: str = "NORMAL",
                           clip_window=None, sync_method=None, name: str | None = None, metadata=None,
@@ -38,47 +35,35 @@ class Volumes:
         area_type = area_type.upper()
         if area_type not in AREA_TYPES:
             raise ValueError("area_type must be NORMAL or LARGE")
-        metadata, request_id = with_request_id(metadata)
-
-        def recover():
-            recent = raw_items(self._client.transport, "ListVolumes", "listVolumes",
-                               {"first": 50, "sortDirection": "DESC"}, cancel, limit=LOOKUP_ITEMS)
-            found = find_by_request_id(recent, request_id)
-            return {"createVolumeWithHuman": found} if found else None
-
-        data = self._client.transport.execute("CreateVolumeWithHuman", {
+        return self._create("CreateVolumeWithHuman", {
             "sources": items, "humanHeight": float(human_height), "areaType": area_type,
             "clipWindow": clip_window_input(clip_window), "syncMethod": sync_method_input(sync_method),
-            "name": name, "metadata": metadata}, kind=retry.MUTATION, recover=recover, cancel=cancel)
-        return Volume.from_api(data["createVolumeWithHuman"])
+            "name": name, "metadata": metadata}, cancel)
 
     def retrieve(self, id: str, *, cancel: threading.Event | None = None) -> Volume:
-        data = self._client.transport.execute("GetVolume", {"id": id}, cancel=cancel)
+        data = self._transport.execute("GetVolume", {"id": id}, cancel=cancel)
         return Volume.from_api(data["getVolume"])
+
+    def pages(self, *, first: int | None = 50, sort_direction: str = "DESC",
+              cancel: threading.Event | None = None) -> Iterator[Page[Volume]]:
+        return self._pages(self._list_variables(first, sort_direction), cancel)
 
     def list(self, *, first: int | None = 50, sort_direction: str = "DESC", limit: int | None = None,
              cancel: threading.Event | None = None) -> list[Volume]:
-        return [Volume.from_api(i) for i in raw_items(
-            self._client.transport, "ListVolumes", "listVolumes",
-            {"first": first, "sortDirection": sort_direction}, cancel, limit=limit)]
+        return self._list(self._list_variables(first, sort_direction), limit, cancel)
 
     def camera_settings(self, *, cancel: threading.Event | None = None) -> list[str]:
         """The lens names Move accepts in a source's camera settings."""
-        data = self._client.transport.execute("ListCameraSettings", {}, cancel=cancel)
+        data = self._transport.execute("ListCameraSettings", {}, cancel=cancel)
         return [c["lens"] for c in (data.get("listCameraSettings") or {}).get("items") or [] if c]
 
     def wait(self, id: str, *, interval: float = 15.0, timeout: float | None = None,
              on_update: Callable[[Volume], None] | None = None,
              cancel: threading.Event | None = None) -> Volume:
-        """Poll getVolume until FINISHED or FAILED."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            volume = self.retrieve(id, cancel=cancel)
-            if on_update is not None:
-                on_update(volume)
-            if volume.is_terminal:
-                return volume
-            if deadline is not None and time.monotonic() >= deadline:
-                raise WaitTimeout(f"Volume {id} was still {volume.state or 'pending'} after {timeout:g} s.")
-            retry.sleep(interval if deadline is None else min(interval, max(0.0, deadline - time.monotonic())),
-                        cancel)
+        """Poll getVolume every `interval` s until FINISHED or FAILED; WaitTimeout after `timeout` s."""
+        def timed_out(volume: Volume) -> WaitTimeout:
+            return WaitTimeout(f"Volume {id} was still {volume.state or 'pending'} after {timeout:g} s.")
+
+        return polling.poll(lambda: self.retrieve(id, cancel=cancel), lambda volume: volume.is_terminal,
+                            wait=lambda volume: interval, timeout=timeout, on_update=on_update,
+                            timed_out=timed_out, cancel=cancel)

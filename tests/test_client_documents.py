@@ -28,6 +28,7 @@ def test_every_operation_the_code_sends_has_a_document():
         sent |= set(re.findall(r'execute\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
         sent |= set(re.findall(r'_create\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
         sent |= set(re.findall(r'raw_(?:items|pages)\([^"]*"(\w+)"', path.read_text(encoding="utf-8")))
+        sent |= set(re.findall(r'list_operation = "(\w+)"', path.read_text(encoding="utf-8")))  # resource.Resource
     assert sent, "found no operations in lib/*.py"
     assert sent <= set(documents.names()), sent - set(documents.names())
     # and no document is dead weight
