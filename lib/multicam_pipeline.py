@@ -12,9 +12,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import retry
-from .capture_pipeline import PollSchedule, download_step, watch_step
+from .capture_pipeline import download_step, watch_step
 from .errors import MoveError
+from .models import Volume
+from .polling import PollSchedule, poll
 from .tasks import Step, StepContext
 
 MAX_PARALLEL_UPLOADS = 4  # one connection per camera, up to this many at once
@@ -121,22 +122,25 @@ def volume_step(context: StepContext) -> dict:
         volume_id = volume.id
         context.store(volume_id=volume_id, volume_state=volume.state or "NOT_STARTED", volume_percentage=0)
     schedule = PollSchedule(client.endpoint)
-    last = None
-    while True:
-        volume = client.volumes.retrieve(volume_id, cancel=context.cancel)
+    last: tuple | None = None
+
+    def on_update(volume: Volume) -> None:
+        nonlocal last
         now = (volume.state, volume.percentage)
         if now != last:
             last = now
             context.store(volume_state=volume.state, volume_percentage=volume.percentage or 0)
             context.progress((volume.percentage or 0) / 100,
                              f"Calibrating the cameras: {volume.state.replace('_', ' ').lower()}")
-        if volume.state == "FAILED":
-            reason = str(volume.metadata.get("failureReason") or "Move gave no reason.")
-            context.store(volume_failure=reason)
-            raise VolumeFailed(f"Move could not calibrate the cameras (volume {volume_id}): {reason}")
-        if volume.state == "FINISHED":
-            return {"volume_id": volume_id, "volume_state": "FINISHED", "volume_percentage": 100}
-        retry.sleep(schedule.next_wait(volume.state), context.cancel)
+
+    volume = poll(lambda: client.volumes.retrieve(volume_id, cancel=context.cancel),
+                  lambda v: v.is_terminal, wait=lambda v: schedule.next_wait(v.state), on_update=on_update,
+                  cancel=context.cancel)
+    if volume.state == "FAILED":
+        reason = str(volume.metadata.get("failureReason") or "Move gave no reason.")
+        context.store(volume_failure=reason)
+        raise VolumeFailed(f"Move could not calibrate the cameras (volume {volume_id}): {reason}")
+    return {"volume_id": volume_id, "volume_state": "FINISHED", "volume_percentage": 100}
 
 
 def multicam_take_step(context: StepContext) -> dict:
