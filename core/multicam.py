@@ -334,11 +334,19 @@ def finish_multicam(context, record) -> str:
 
 
 def start_multicam(context, record, steps) -> MulticamSession:
+    """A running MulticamSession; it imports at the end when its steps download the output."""
     client = settings.make_client(context)
+    whole = steps[-1][0] == "download"
     session = MulticamSession(context.scene.name, record.uid, steps, multicam_values(context, record, client),
-                              finish=finish_multicam, forget_if_failed_early=True)
+                              finish=finish_multicam if whole else None,
+                              forget_if_failed_early=steps[0][0] == "upload")
     session.start()
     return session
+
+
+def steps(first: str, last: str = "download") -> list:
+    """The multicam steps from `first` to `last`, for the step operators on a multicam record."""
+    return multicam_pipeline.multicam_steps_from(first, last)
 
 
 def rerun_session(context, source) -> MulticamSession:
@@ -350,7 +358,7 @@ def rerun_session(context, source) -> MulticamSession:
                      "lens"):
             setattr(item, name, getattr(camera, name))
     record.volume_id = source.volume_id
-    return start_multicam(context, record, multicam_pipeline.multicam_steps_from("job"))
+    return start_multicam(context, record, steps("job"))
 
 
 def is_multicam(record) -> bool:

@@ -137,6 +137,8 @@ class MOVEAI_OT_create_take(FlowOperator):
 
     def make_session(self, context):
         record = self.target_record(context, "file_id", lacking="take_id", what="an uploaded video")
+        if len(record.cameras):  # multicam: the volume, then the multicam take
+            return multicam.start_multicam(context, record, multicam.steps("volume", "take"))
         return sessions.start_session(context, record, steps_from("take", "take"))
 
 
@@ -150,6 +152,8 @@ class MOVEAI_OT_create_job(FlowOperator):
         if record.job_id:
             raise LookupError(f"Job record of strip {record.strip_name!r} already has job {record.job_id}; "
                               "use Re-run for another job on the same take.")
+        if len(record.cameras):
+            return multicam.start_multicam(context, record, multicam.steps("job", "job"))
         return sessions.start_session(context, record, steps_from("job", "job"))
 
 

@@ -243,6 +243,15 @@ def test_each_camera_set_up_gets_its_own_volume(scene, local_prefs, videos, gql)
         assert gql(TAKE_QUERY, id=record.take_id)["getTake"]["volume"]["id"] == record.volume_id
     assert {v.labels for v in scene.move_ai_multicam.volumes} == {"a1,a2", "cam01,cam02"}
 
+    # Re-run on a multicam record: another multicam job on the same take, its cameras kept
+    scene.move_ai.use_custom_options = True
+    scene.move_ai.options.number_of_actors = 1
+    assert bpy.ops.moveai.rerun_job("EXEC_DEFAULT", job=on_a.uid) == {"FINISHED"}
+    rerun = scene.move_ai.jobs[-1]
+    assert rerun.take_id == on_a.take_id and rerun.job_id != on_a.job_id and rerun.stage == "IMPORTED"
+    assert [c.label for c in rerun.cameras] == ["a1", "a2"] and rerun.volume_id == on_a.volume_id
+    assert sorted(j["id"] for j in _jobs_of(gql, on_a.take_id)) == sorted([on_a.job_id, rerun.job_id])
+
 
 def test_sync_the_job_used_and_a_warning_when_it_disagrees(scene, local_prefs, modal, videos, gql):
     """The job's metadata carries the sync it used (`sync.offsets`, per device label, as the
