@@ -179,12 +179,41 @@ def earlier_job_of(scene, plan: Plan, clip: tuple[float, float]):
     return None
 
 
+def _clip(camera: Camera) -> tuple[float, float]:
+    window = timing.clip_window(camera.strip.frame_offset_start, camera.strip.frame_final_duration, camera.fps)
+    return window.start, window.end
+
+
 def _add_camera(record, camera: Camera, reference_start: float, calibration: bool = False) -> None:
     item = record.cameras.add()
     item.label, item.strip_name, item.video_path = camera.label, camera.strip.name, camera.path
     item.fps, item.calibration = camera.fps, calibration
     item.lens = strip_lens(camera.strip)
+    item.clip_start, item.clip_end = _clip(camera)
     item.timeline_offset = multicam_sync.timeline_offset(reference_start, camera.strip.frame_start)
+
+
+def unfinished_capture_of(scene, plan: Plan):
+    """The newest earlier capture of these strips and videos that made no live job (stopped, closed
+    or failed before or at its job): what it already has on Move is used again, not paid twice."""
+    wanted = {(c.strip.name, c.path) for c in plan.cameras}
+    for record in reversed(list(scene.move_ai.jobs)):
+        if not record.cameras or sessions.is_watched(record.uid):
+            continue
+        have = {(c.strip_name, bpy.path.abspath(c.video_path)) for c in record.cameras if not c.calibration}
+        if have == wanted and (not record.job_id or record.job_state == "FAILED"):
+            return record
+    return None
+
+
+def _reuse(scene, record, earlier) -> None:
+    """Copy the uploads, and the take on a volume that is still good, of an unfinished capture."""
+    files = {(c.label, c.calibration, c.video_path): c.file_id for c in earlier.cameras if c.file_id}
+    for item in record.cameras:
+        item.file_id = files.get((item.label, item.calibration, item.video_path), "")
+    volume = find_volume_by_id(scene, earlier.volume_id) if earlier.volume_id else None
+    if earlier.take_id and volume is not None and volume.state == "FINISHED":
+        record.take_id, record.volume_id = earlier.take_id, earlier.volume_id
 
 
 def record_from_selection(context):
@@ -207,6 +236,7 @@ def record_from_selection(context):
     settings.make_client(context)  # key, endpoint and online access, before anything is added
     folder = settings.download_dir(context)
 
+    unfinished = unfinished_capture_of(scene, plan)
     record = new_record(scene)
     record.strip_name, record.video_path = strip.name, reference.path
     record.clip_start, record.clip_end = clip
@@ -223,6 +253,9 @@ def record_from_selection(context):
         _add_camera(record, camera, plan.calibration[0].strip.frame_start, calibration=True)
     if plan.volume is not None:
         record.volume_id = plan.volume.volume_id
+    if unfinished is not None:
+        _reuse(scene, record, unfinished)
+        record.file_id = record.cameras[0].file_id
     scene.move_ai.active_job_index = len(scene.move_ai.jobs) - 1
     return record
 
@@ -246,12 +279,18 @@ def multicam_values(context, record, client) -> dict:
         "cameras": [item(c) for c in cams], "calibration": [item(c) for c in calibration],
         "volume_id": record.volume_id if volume is None or volume.state != "FAILED" else "",
         "human_height": mc.human_height, "area_type": mc.area_type, "default_lens": mc.lens.strip(),
-        "volume_clip_window": None, "volume_name": f"{scene.name}: {', '.join(c.label for c in cams)}",
+        "volume_clip_window": _volume_clip(calibration or cams), "volume_name": f"{scene.name}: {', '.join(c.label for c in cams)}",
         "number_of_actors": record.options.number_of_actors, "options": options,
         "take_metadata": {"timelineOffsets": {c.label: round(c.timeline_offset / c.fps, 4) if c.fps else 0.0
                                               for c in cams}},
     })
     return values
+
+
+def _volume_clip(clips) -> tuple[float, float] | None:
+    """The calibration's clip window: the visible part of the first clip (the reference camera's)."""
+    first = clips[0] if clips else None
+    return (first.clip_start, first.clip_end) if first is not None and first.clip_end > first.clip_start else None
 
 
 class MulticamSession(sessions.CaptureSession):
@@ -355,7 +394,7 @@ def rerun_session(context, source) -> MulticamSession:
     for camera in source.cameras:
         item = record.cameras.add()
         for name in ("label", "strip_name", "video_path", "file_id", "fps", "timeline_offset", "calibration",
-                     "lens"):
+                     "lens", "clip_start", "clip_end"):
             setattr(item, name, getattr(camera, name))
     record.volume_id = source.volume_id
     return start_multicam(context, record, steps("job"))

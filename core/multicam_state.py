@@ -22,6 +22,8 @@ class MoveCameraSource(bpy.types.PropertyGroup):
                                                "the timeline (the user's sync)")
     calibration: BoolProperty(description="A calibration clip for the volume, not a camera of the take")
     lens: StringProperty(description="The lens sent for this camera's calibration clip; empty: the default")
+    clip_start: FloatProperty(description="Start of the strip's visible part in its video, seconds")
+    clip_end: FloatProperty(description="End of the strip's visible part in its video, seconds")
 
 
 class MoveVolumeRecord(bpy.types.PropertyGroup):

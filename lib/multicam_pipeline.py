@@ -145,6 +145,8 @@ def volume_step(context: StepContext) -> dict:
 
 def multicam_take_step(context: StepContext) -> dict:
     values = context.values
+    if values.get("take_id"):  # an earlier press made it (then stopped or its job failed): not made twice
+        return {"take_id": values["take_id"]}
     context.progress(None, "Creating the multicam take")
     take = values["client"].takes.create_multicam(
         values["volume_id"], _sources(values["cameras"]), name=values.get("name"),

@@ -24,6 +24,7 @@ from addon_fixtures import (add_movie, addon, addon_zip, armature_keys, installe
                             modal, scene, strips_of, tick_until, top_strips)
 from media import make_video
 from server_support import Api
+from test_client_helpers import add_fault
 
 TAKE_QUERY = """query ($id: ID!) { getTake(takeId: $id) { id volume { ... on HumanVolume { id } }
   sources { deviceLabel file { id } } } }"""
@@ -144,6 +145,25 @@ def test_second_press_while_running_and_resume_after_reopen(scene, local_prefs, 
     assert [j["id"] for j in _jobs_of(gql, take_id)] == [job_id]
 
 
+def test_a_capture_whose_job_was_refused_is_taken_up_again_on_its_take(scene, local_prefs, videos, gql,
+                                                                        local_server):
+    """Move refuses the first createMultiCamJob (a fault rule on the server): the take exists, no
+    job. The next press uses that take and those uploads again: one take, one job."""
+    strips = _cameras(scene, videos, ("cam02", "cam03"), (5, 5))
+    _select_only(scene, strips, strips[1])
+    add_fault(local_server, {"route": "graphql", "operation": "createMultiCamJob", "count": 1,
+                             "errors": "Not enough credits for this job.", "errorType": "BadRequestException"})
+    with pytest.raises(RuntimeError, match="Not enough credits"):
+        bpy.ops.moveai.capture_multicam("EXEC_DEFAULT")
+    record = scene.move_ai.jobs[-1]
+    assert record.stage == "FAILED" and record.take_id and not record.job_id
+    take_id, files = record.take_id, [c.file_id for c in record.cameras]
+    assert bpy.ops.moveai.capture_multicam("EXEC_DEFAULT") == {"FINISHED"}
+    again = scene.move_ai.jobs[-1]
+    assert again.take_id == take_id and [c.file_id for c in again.cameras] == files
+    assert [j["id"] for j in _jobs_of(gql, take_id)] == [again.job_id]
+
+
 def _wav(path, seconds=1.0):
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
@@ -223,6 +243,7 @@ def test_failed_volume_shows_its_reason_and_is_not_reused(scene, local_prefs, mo
             bpy.ops.moveai.capture_multicam("EXEC_DEFAULT")
         newer = scene.move_ai.jobs[-1]
         assert newer.volume_id != record.volume_id and not newer.take_id
+        assert [c.file_id for c in newer.cameras] == [c.file_id for c in record.cameras]  # not uploaded again
     finally:
         db.execute("DROP TRIGGER IF EXISTS fail_b_volumes")
         db.commit()
