@@ -82,6 +82,10 @@ def _leftovers(session_module, timer_function) -> dict:
         "timer": bpy.app.timers.is_registered(timer_function),
         "threads": [t.name for t in threading.enumerate() if t.name.startswith("move-ai-") and t.is_alive()],
         "scene_prop": hasattr(bpy.types.Scene, "move_ai"),
+        "multicam_props": [n for n, there in (
+            ("Scene.move_ai_multicam", hasattr(bpy.types.Scene, "move_ai_multicam")),
+            ("Strip.move_ai", hasattr(getattr(bpy.types, "Strip", None) or bpy.types.Sequence, "move_ai")))
+            if there],
         "sessions": len(session_module.SESSIONS),
     }
 
@@ -108,11 +112,11 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
         addon_utils.disable(MODULE, default_set=True)
         assert not running.worker.alive
         assert _leftovers(session, timer) == {"classes": [], "handlers": [], "timer": False, "threads": [],
-                                              "scene_prop": False, "sessions": 0}
+                                              "scene_prop": False, "multicam_props": [], "sessions": 0}
 
         addon_utils.enable(MODULE, default_set=True)
         session = sys.modules[MODULE + ".core.sessions"]
         now = _leftovers(session, session._drive_background)
-        assert len(now["classes"]) == 13 and now["scene_prop"], now
+        assert len(now["classes"]) == 16 and now["scene_prop"] and len(now["multicam_props"]) == 2, now
         assert sorted(now["handlers"]) == ["on_load_post", "on_load_pre"] and not now["threads"], now
         bpy.ops.wm.read_homefile(use_empty=True)
