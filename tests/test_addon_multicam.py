@@ -264,12 +264,19 @@ def test_each_camera_set_up_gets_its_own_volume(scene, local_prefs, videos, gql)
         assert gql(TAKE_QUERY, id=record.take_id)["getTake"]["volume"]["id"] == record.volume_id
     assert {v.labels for v in scene.move_ai_multicam.volumes} == {"a1,a2", "cam01,cam02"}
 
-    # Re-run on a multicam record: another multicam job on the same take, its cameras kept
+    # Re-run on a multicam record: another multicam job on the same take, its cameras kept, with the
+    # Actors option in force now sent as numberOfActors (a server that captures one person fails it)
     scene.move_ai.use_custom_options = True
-    scene.move_ai.options.number_of_actors = 1
-    assert bpy.ops.moveai.rerun_job("EXEC_DEFAULT", job=on_a.uid) == {"FINISHED"}
+    scene.move_ai.options.number_of_actors = 2
+    try:
+        bpy.ops.moveai.rerun_job("EXEC_DEFAULT", job=on_a.uid)
+    except RuntimeError as exc:
+        assert "actor" in str(exc).lower() or "person" in str(exc).lower(), exc
     rerun = scene.move_ai.jobs[-1]
-    assert rerun.take_id == on_a.take_id and rerun.job_id != on_a.job_id and rerun.stage == "IMPORTED"
+    assert rerun.take_id == on_a.take_id and rerun.job_id and rerun.job_id != on_a.job_id
+    assert rerun.stage == "IMPORTED" or (rerun.job_state == "FAILED" and rerun.failure_reason)
+    inputs = gql("query ($id: ID!) { getJob(jobId: $id) { inputs { numberOfActors } } }", id=rerun.job_id)
+    assert inputs["getJob"]["inputs"]["numberOfActors"] == 2 == rerun.options.number_of_actors
     assert [c.label for c in rerun.cameras] == ["a1", "a2"] and rerun.volume_id == on_a.volume_id
     assert sorted(j["id"] for j in _jobs_of(gql, on_a.take_id)) == sorted([on_a.job_id, rerun.job_id])
 
