@@ -8,7 +8,6 @@ calibrated from the strips marked as calibration clips, else from the take's own
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +113,8 @@ def plan_capture(scene) -> Plan:
                            "set a different Camera name on one of them (strip sidebar, Move AI).")
     rates = {round(c.fps, 3) for c in cameras}
     if max(c.fps for c in cameras) - min(c.fps for c in cameras) > FPS_TOLERANCE:
-        raise StripProblem(f"The cameras' videos have different frame rates ({', '.join(f'{r:g}' for r in sorted(rates))} "
+        listed = ", ".join(f"{r:g}" for r in sorted(rates))
+        raise StripProblem(f"The cameras' videos have different frame rates ({listed} "
                            "fps). Move syncs frames across cameras: record every camera at the same rate.")
     if not _overlap(cameras):
         raise StripProblem("The selected strips do not overlap on the timeline, so no frame shows the same "
@@ -279,7 +279,8 @@ def multicam_values(context, record, client) -> dict:
         "cameras": [item(c) for c in cams], "calibration": [item(c) for c in calibration],
         "volume_id": record.volume_id if volume is None or volume.state != "FAILED" else "",
         "human_height": mc.human_height, "area_type": mc.area_type, "default_lens": mc.lens.strip(),
-        "volume_clip_window": _volume_clip(calibration or cams), "volume_name": f"{scene.name}: {', '.join(c.label for c in cams)}",
+        "volume_clip_window": _volume_clip(calibration or cams),
+        "volume_name": f"{scene.name}: {', '.join(c.label for c in cams)}",
         "number_of_actors": record.options.number_of_actors, "options": options,
         "take_metadata": {"timelineOffsets": {c.label: round(c.timeline_offset / c.fps, 4) if c.fps else 0.0
                                               for c in cams}},
@@ -402,14 +403,3 @@ def rerun_session(context, source) -> MulticamSession:
 
 def is_multicam(record) -> bool:
     return len(record.cameras) > 0
-
-
-def volume_of(scene, record):
-    return find_volume_by_id(scene, record.volume_id) if record.volume_id else None
-
-
-def sync_json(record) -> dict:
-    try:
-        return json.loads(record.sync_offsets or "{}")
-    except ValueError:
-        return {}

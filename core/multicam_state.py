@@ -2,6 +2,8 @@
 """What a multicam capture keeps in the .blend: its cameras on each job record, the scene's volumes
 (calibrated camera set-ups, reused by later takes) and settings, and the per-strip calibration mark."""
 
+from typing import Any
+
 import bpy
 from bpy.props import BoolProperty, CollectionProperty, EnumProperty, FloatProperty, IntProperty, StringProperty
 
@@ -92,11 +94,13 @@ _register, _unregister = classes_factory((MoveVolumeRecord, MoveMulticamSettings
 
 def register() -> None:
     _register()
-    bpy.types.Scene.move_ai_multicam = bpy.props.PointerProperty(type=MoveMulticamSettings)  # type: ignore[attr-defined]
+    scene_type: Any = bpy.types.Scene
+    scene_type.move_ai_multicam = bpy.props.PointerProperty(type=MoveMulticamSettings)
     strip_type().move_ai = bpy.props.PointerProperty(type=MoveStripSettings)
 
 
 def unregister() -> None:
     del strip_type().move_ai
-    del bpy.types.Scene.move_ai_multicam  # type: ignore[attr-defined]
+    scene_type: Any = bpy.types.Scene
+    del scene_type.move_ai_multicam
     _unregister()

@@ -116,7 +116,8 @@ def volume_step(context: StepContext) -> dict:
         clips = values.get("calibration") or values["cameras"]
         lenses = client.volumes.camera_settings(cancel=context.cancel)
         volume = client.volumes.create_with_human(
-            calibration_sources(clips, lenses, values.get("default_lens", "")), human_height=values["human_height"], area_type=values["area_type"],
+            calibration_sources(clips, lenses, values.get("default_lens", "")),
+            human_height=values["human_height"], area_type=values["area_type"],
             clip_window=values.get("volume_clip_window"), name=values.get("volume_name"),
             metadata=values.get("metadata"), cancel=context.cancel)
         volume_id = volume.id

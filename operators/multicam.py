@@ -8,7 +8,7 @@ from .flow import FlowOperator
 
 
 class MOVEAI_OT_capture_multicam(FlowOperator):
-    """Send the selected movie strips (one per camera, lined up on the timeline) to Move as one multicam capture and import the animated skeleton"""
+    """Send the selected movie strips, one per camera, to Move as one multicam capture and import the skeleton"""
     bl_idname = "moveai.capture_multicam"
     bl_label = "Move: Capture Multicam (Selected Strips)"
 
