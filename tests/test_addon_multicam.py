@@ -116,6 +116,17 @@ def test_three_cameras_end_to_end(scene, local_prefs, modal, videos, gql):
     assert second.volume_id == record.volume_id and second.take_id != record.take_id
     assert _volume_count(gql) == volumes_before + 1
 
+    # the cameras moved: Forget Volume, and the next capture of those cameras calibrates again
+    assert bpy.ops.moveai.forget_volume(volume_id=record.volume_id) == {"FINISHED"}
+    assert not [v for v in scene.move_ai_multicam.volumes if v.volume_id == record.volume_id]
+    moved = _cameras(scene, videos, ("cam01", "cam02", "cam03"), (300, 300, 300), channel=10)
+    for strip, label in zip(moved, ("cam01", "cam02", "cam03")):
+        strip.move_ai.camera = label
+    _select_only(scene, moved, moved[0])
+    assert bpy.ops.moveai.capture_multicam("EXEC_DEFAULT") == {"FINISHED"}
+    assert scene.move_ai.jobs[-1].volume_id not in ("", record.volume_id)
+    assert _volume_count(gql) == volumes_before + 2
+
 
 def test_second_press_while_running_and_resume_after_reopen(scene, local_prefs, modal, videos, gql, tmp_path):
     strips = _cameras(scene, videos, ("cam01", "cam02"), (10, 11))

@@ -3,7 +3,7 @@
 
 import bpy
 
-from ..core import multicam
+from ..core import multicam, multicam_plan
 from ..core.sessions import is_watched
 from ..core.settings import SettingsProblem, job_options
 from ..lib.strips import StripProblem
@@ -27,7 +27,7 @@ def draw_active_strip(layout, scene) -> None:
 def draw_plan(layout, scene) -> None:
     box = layout.box()
     try:
-        plan = multicam.plan_capture(scene)
+        plan = multicam_plan.plan_capture(scene)
     except StripProblem as exc:
         box.label(text="Cameras: select one movie strip per camera", icon="INFO")
         for line in _wrap(str(exc)):
@@ -64,7 +64,9 @@ def draw_volumes(layout, scene) -> None:
         if volume.state == "FAILED":
             for line in _wrap(volume.failure_reason or "Move gave no reason."):
                 box.label(text=line, icon="ERROR")
-        box.label(text=f"Volume {volume.volume_id}  ·  {volume.human_height:.2f} m  ·  {volume.area_type.title()}")
+        row = box.row()
+        row.label(text=f"Volume {volume.volume_id}  ·  {volume.human_height:.2f} m  ·  {volume.area_type.title()}")
+        row.operator("moveai.forget_volume", text="", icon="X").volume_id = volume.volume_id
 
 
 def draw_sync(layout, scene) -> None:
