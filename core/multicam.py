@@ -51,27 +51,29 @@ def _add_camera(record, camera: Camera, reference_start: float, calibration: boo
     item.timeline_offset = multicam_sync.timeline_offset(reference_start, camera.strip.frame_start)
 
 
-def unfinished_capture_of(scene, plan: Plan):
-    """The newest earlier capture of these strips and videos that made no live job (stopped, closed
-    or failed before or at its job): what it already has on Move is used again, not paid twice."""
+def earlier_capture_of(scene, plan: Plan):
+    """The newest earlier capture of these strips and videos (stopped, closed, failed, or another clip
+    window of them): what it already has on Move is used again, not paid twice."""
     wanted = {(c.strip.name, c.path) for c in plan.cameras}
     for record in reversed(list(scene.move_ai.jobs)):
         if not record.cameras or sessions.is_watched(record.uid):
             continue
         have = {(c.strip_name, bpy.path.abspath(c.video_path)) for c in record.cameras if not c.calibration}
-        if have == wanted and (not record.job_id or record.job_state == "FAILED"):
+        if have == wanted:
             return record
     return None
 
 
 def _reuse(scene, record, earlier) -> None:
-    """Copy the uploads, and the take on a volume that is still good, of an unfinished capture."""
+    """Copy an earlier capture's uploads, and its take when it stands on the volume this one uses (a
+    take on a forgotten or recalibrated volume is not reused: the cameras are calibrated anew)."""
     files = {(c.label, c.calibration, c.video_path): c.file_id for c in earlier.cameras if c.file_id}
     for item in record.cameras:
         item.file_id = files.get((item.label, item.calibration, item.video_path), "")
-    volume = find_volume_by_id(scene, earlier.volume_id) if earlier.volume_id else None
-    if earlier.take_id and volume is not None and volume.state == "FINISHED":
-        record.take_id, record.volume_id = earlier.take_id, earlier.volume_id
+    volume = find_volume_by_id(scene, record.volume_id) if record.volume_id else None
+    if earlier.take_id and volume is not None and volume.state == "FINISHED" \
+            and earlier.volume_id == record.volume_id:
+        record.take_id = earlier.take_id
 
 
 def record_from_selection(context):
@@ -94,7 +96,7 @@ def record_from_selection(context):
     settings.make_client(context)  # key, endpoint and online access, before anything is added
     folder = settings.download_dir(context)
 
-    unfinished = unfinished_capture_of(scene, plan)
+    earlier_capture = earlier_capture_of(scene, plan)
     record = new_record(scene)
     record.strip_name, record.video_path = strip.name, reference.path
     record.clip_start, record.clip_end = clip
@@ -111,8 +113,8 @@ def record_from_selection(context):
         _add_camera(record, camera, plan.calibration[0].strip.frame_start, calibration=True)
     if plan.volume is not None:
         record.volume_id = plan.volume.volume_id
-    if unfinished is not None:
-        _reuse(scene, record, unfinished)
+    if earlier_capture is not None:
+        _reuse(scene, record, earlier_capture)
         record.file_id = record.cameras[0].file_id
     if plan.ignored:
         record.message = f"Not cameras, left out: {', '.join(plan.ignored)}."

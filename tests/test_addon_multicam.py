@@ -105,6 +105,15 @@ def test_three_cameras_end_to_end(scene, local_prefs, modal, videos, gql):
     with pytest.raises(RuntimeError, match=f"already have multicam job {record.job_id}"):
         again.invoke()
     assert len(scene.move_ai.jobs) == 1 and [j["id"] for j in _jobs_of(gql, record.take_id)] == [record.job_id]
+    _select_only(scene, strips, reference)
+
+    # another clip window of the same strips: a new job, on the take and uploads it already has
+    reference.frame_offset_end = 10
+    assert bpy.ops.moveai.capture_multicam("EXEC_DEFAULT") == {"FINISHED"}
+    trimmed = scene.move_ai.jobs[-1]
+    assert trimmed.take_id == record.take_id and trimmed.job_id != record.job_id
+    assert [c.file_id for c in trimmed.cameras] == [c.file_id for c in record.cameras]
+    assert sorted(j["id"] for j in _jobs_of(gql, record.take_id)) == sorted([record.job_id, trimmed.job_id])
 
     # a later take of the same cameras (new strips, same Camera names) reuses the finished volume
     later = _cameras(scene, videos, ("cam03", "cam01", "cam02"), (200, 200, 201), channel=6)
