@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Retarget a source animation onto a target rig, all frames at once in numpy.
+
+Directions, not angles: after rest alignment each mapped target bone points, in world space, where
+its source bone points. With D(f) = Rs(f) Rs0^T the source bone's change from its rest (a T-pose)
+and A the smallest rotation that turns the target bone's reference direction onto the source's rest
+direction, the target's world rotation is Rt(f) = D(f) A Rt0; its Y axis (the bone) is then exactly
+the source bone's Y axis, whatever the target's rest (A-pose), rolls or proportions. The reference
+Rt0 is the target's rest, or its current pose when the user posed it to match the source's rest.
+
+World rotations become local ones through the target's own hierarchy: between a mapped bone and its
+nearest mapped ancestor the rig is taken as rigid, as it is at the moment of the retarget (unmapped
+twist bones, Rigify's mechanism bones and their constraints included, read once from Blender's
+evaluated pose), so no per-frame evaluation in Blender is needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import contacts
+from .presets import UNALIGNED_ROLES, Pair
+from .rotations import orthonormal, swing
+
+ROOT_MOTIONS = ("HIPS", "ROOT", "IN_PLACE")
+
+
+@dataclass
+class SourceMotion:
+    names: list[str]
+    world: np.ndarray  # (frames, bones, 4, 4) posed bone matrices in world space
+    rest_world: np.ndarray  # (bones, 4, 4) rest matrices in world space
+    fps: float = 24.0
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass
+class TargetRig:
+    names: list[str]  # parent before child
+    parents: list[int]  # index into names, -1 for none
+    rest_world: np.ndarray  # (bones, 4, 4)
+    pose_world: np.ndarray  # (bones, 4, 4) the current evaluated pose (constraints included)
+    basis: np.ndarray  # (bones, 4, 4) current matrix_basis of each bone
+    object_world: np.ndarray = field(default_factory=lambda: np.eye(4))
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass
+class Options:
+    root_motion: str = "HIPS"
+    foot_lock: bool = False
+    match_current_pose: bool = False
+    root_bone: str = ""  # target bone for ROOT; "" moves the object
+    lock: contacts.LockSettings = field(default_factory=contacts.LockSettings)
+
+
+@dataclass
+class Result:
+    frames: int
+    rotations: dict[str, np.ndarray]  # target bone -> (frames, 3, 3) local rotation (matrix_basis)
+    locations: dict[str, np.ndarray]  # target bone -> (frames, 3) local location, keyed bones only
+    object_offsets: np.ndarray | None  # (frames, 3) world translation to add to the object (ROOT)
+    world: dict[str, np.ndarray]  # target bone -> (frames, 4, 4) predicted world matrices
+    contacts: list[contacts.Contact]
+    leg_ratio: float
+
+
+def _rot(m: np.ndarray) -> np.ndarray:
+    return orthonormal(m[..., :3, :3])
+
+
+def _leg_length(pos: dict[str, np.ndarray], side: str) -> float | None:
+    try:
+        return float(np.linalg.norm(pos[f"shin.{side}"] - pos[f"thigh.{side}"])
+                     + np.linalg.norm(pos[f"foot.{side}"] - pos[f"shin.{side}"]))
+    except KeyError:
+        return None
+
+
+def leg_ratio(src_rest: dict[str, np.ndarray], tgt_ref: dict[str, np.ndarray]) -> float:
+    """Target leg length over the source's (thigh head -> shin head -> foot head), both sides."""
+    ratios = []
+    for side in "LR":
+        s, t = _leg_length(src_rest, side), _leg_length(tgt_ref, side)
+        if s and t:
+            ratios.append(t / s)
+    if ratios:
+        return float(np.mean(ratios))
+    if "hips" in src_rest and "hips" in tgt_ref and src_rest["hips"][2] > 1e-6:
+        return float(tgt_ref["hips"][2] / src_rest["hips"][2])
+    return 1.0
+
+
+class _Chain:
+    """Local matrices from world ones through the target's hierarchy (see the module docstring)."""
+
+    def __init__(self, rig: TargetRig, driven: list[str]):
+        self.rig = rig
+        index = {n: i for i, n in enumerate(rig.names)}
+        driven_set = set(driven)
+        self.order = [n for n in rig.names if n in driven_set]
+        self.anchor: dict[str, str | None] = {}
+        for name in self.order:
+            p = rig.parents[index[name]]
+            while p >= 0 and rig.names[p] not in driven_set:
+                p = rig.parents[p]
+            self.anchor[name] = rig.names[p] if p >= 0 else None
+        self.index = index
+
+    def solve(self, rotations: dict[str, np.ndarray], positions: dict[str, np.ndarray], frames: int):
+        rig = self.rig
+        world: dict[str, np.ndarray] = {}
+        local_rot: dict[str, np.ndarray] = {}
+        local_loc: dict[str, np.ndarray] = {}
+        for name in self.order:
+            i = self.index[name]
+            basis_now = rig.basis[i]
+            k = rig.pose_world[i] @ np.linalg.inv(basis_now)
+            a = self.anchor[name]
+            if a is not None:
+                k = np.linalg.inv(rig.pose_world[self.index[a]]) @ k
+                parent = world[a] @ k
+            else:
+                parent = np.broadcast_to(k, (frames, 4, 4))
+            p3 = parent[:, :3, :3]
+            rl = orthonormal(np.linalg.solve(p3, rotations[name]))
+            scale = np.linalg.norm(basis_now[:3, :3], axis=0)
+            basis = np.broadcast_to(np.eye(4), (frames, 4, 4)).copy()
+            basis[:, :3, :3] = rl * scale
+            if name in positions:
+                hom = np.concatenate([positions[name], np.ones((frames, 1))], 1)
+                basis[:, :3, 3] = np.linalg.solve(parent, hom[..., None])[:, :3, 0]
+                local_loc[name] = basis[:, :3, 3]
+            else:
+                basis[:, :3, 3] = basis_now[:3, 3]
+            world[name] = parent @ basis
+            local_rot[name] = rl
+        return local_rot, local_loc, world
+
+
+def retarget(source: SourceMotion, rig: TargetRig, pairs: list[Pair], options: Options) -> Result:
+    frames = source.world.shape[0]
+    ref = rig.pose_world if options.match_current_pose else rig.rest_world
+    by_role = {p.role: p for p in pairs if p.role}
+    src_rest_pos = {r: source.rest_world[source.index(p.source), :3, 3] for r, p in by_role.items()}
+    tgt_ref_pos = {r: ref[rig.index(p.target), :3, 3] for r, p in by_role.items()}
+    ratio = leg_ratio(src_rest_pos, tgt_ref_pos)
+
+    rotations: dict[str, np.ndarray] = {}
+    for pair in pairs:
+        si, ti = source.index(pair.source), rig.index(pair.target)
+        rs0 = _rot(source.rest_world[si])
+        delta = _rot(source.world[:, si]) @ rs0.T
+        rt0 = _rot(ref[ti])
+        if pair.role not in UNALIGNED_ROLES:
+            rt0 = swing(rt0[:, 1], rs0[:, 1]) @ rt0
+        rotations[pair.target] = delta @ rt0
+
+    positions: dict[str, np.ndarray] = {}
+    offsets = None
+    hips = by_role.get("hips")
+    if hips is not None:
+        si, ti = source.index(hips.source), rig.index(hips.target)
+        moved = ratio * (source.world[:, si, :3, 3] - source.rest_world[si, :3, 3])
+        horizontal = moved.copy()
+        horizontal[:, 2] = 0.0
+        use_bone = (options.root_motion == "ROOT" and options.root_bone in rig.names
+                    and options.root_bone not in rotations)
+        if options.root_motion == "ROOT" and use_bone:
+            # The root bone carries the travel; the hips keep their world position (local: height).
+            ri = rig.index(options.root_bone)
+            rotations[options.root_bone] = np.broadcast_to(_rot(rig.pose_world[ri]), (frames, 3, 3))
+            positions[options.root_bone] = rig.pose_world[ri, :3, 3] + horizontal
+        elif options.root_motion in ("ROOT", "IN_PLACE"):
+            moved = moved - horizontal  # ROOT without a root bone: the object carries the travel
+            offsets = horizontal if options.root_motion == "ROOT" else None
+        positions[hips.target] = ref[ti, :3, 3] + moved
+
+    chain = _Chain(rig, list(rotations))
+    local_rot, local_loc, world = chain.solve(rotations, positions, frames)
+
+    found: list[contacts.Contact] = []
+    if options.foot_lock:
+        found = contacts.find_contacts(source, by_role, options.lock)
+        legs = contacts.lock_feet(found, by_role, world, rotations, options.lock, rig.object_world)
+        if legs:
+            local_rot, local_loc, world = chain.solve(rotations, positions, frames)
+    return Result(frames, local_rot, local_loc, offsets, world, found, ratio)
