@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import actions, flow, session, state
+from . import actions, flow, retarget, session, state
 
 CLASSES = flow.CLASSES + actions.CLASSES
 
@@ -14,9 +14,11 @@ def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     session.register()
+    retarget.register()
 
 
 def unregister() -> None:
+    retarget.unregister()
     session.unregister()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -185,3 +185,88 @@ def source_motion(specs: list[BoneSpec], deltas: np.ndarray, hips: np.ndarray, f
             offset = rest[i, :3, 3] - rest[p, :3, 3]
             world[:, i, :3, 3] = world[:, p, :3, 3] + (deltas[:, p] @ offset[:, None])[..., 0]
     return SourceMotion(names, world, rest, fps)
+
+
+# -- in Blender (bpy imported only by the functions below) -------------------------------------------
+
+def build_armature(specs: list[BoneSpec], name: str, modes: dict[str, str] | None = None):
+    """An armature object from a bone table, made active; `modes` sets some bones' rotation modes."""
+    import bpy
+    data = bpy.data.armatures.new(name)
+    obj = bpy.data.objects.new(name, data)
+    bpy.context.scene.collection.objects.link(obj)
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    bpy.context.view_layer.objects.active = obj
+    obj.select_set(True)
+    bpy.ops.object.mode_set(mode="EDIT")
+    for s in specs:
+        eb = data.edit_bones.new(s.name)
+        eb.head, eb.tail = s.head.tolist(), s.tail.tolist()
+        eb.align_roll(s.roll_axis.tolist())
+        if s.parent:
+            eb.parent = data.edit_bones[s.parent]
+            eb.use_connect = bool(np.allclose(eb.parent.tail, eb.head))
+    bpy.ops.object.mode_set(mode="OBJECT")
+    for bone, mode in (modes or {}).items():
+        obj.pose.bones[bone].rotation_mode = mode
+    return obj
+
+
+def generate_rigify():
+    """Rigify's human metarig generated into a rig (the metarig is removed); the rig is active."""
+    import addon_utils
+    import bpy
+    addon_utils.enable("rigify", default_set=True)
+    bpy.ops.object.armature_human_metarig_add()
+    metarig = bpy.context.view_layer.objects.active
+    bpy.ops.pose.rigify_generate()
+    rig = bpy.context.view_layer.objects.active
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    bpy.data.objects.remove(metarig, do_unlink=True)
+    bpy.context.view_layer.objects.active = rig
+    rig.select_set(True)
+    return rig
+
+
+def evaluated(objects, frames) -> dict:
+    """{object name: (frames, bones, 4, 4) world matrices of every pose bone} as Blender evaluates
+    them frame by frame (constraints, drivers and all)."""
+    import bpy
+    scene = bpy.context.scene
+    out = {o.name: np.empty((len(frames), len(o.pose.bones), 4, 4)) for o in objects}
+    for k, f in enumerate(frames):
+        scene.frame_set(int(f))
+        for o in objects:
+            w = np.array(o.matrix_world)
+            out[o.name][k] = w @ np.array([np.array(pb.matrix) for pb in o.pose.bones])
+    return out
+
+
+def direction_errors(source, target, pairs: list[tuple[str, str]], frames) -> np.ndarray:
+    """(frames, pairs) angle in degrees between each target bone's world direction and its source's."""
+    from lib.retarget.rotations import angle_between
+    world = evaluated([source, target], frames)
+    s_idx = {pb.name: i for i, pb in enumerate(source.pose.bones)}
+    t_idx = {pb.name: i for i, pb in enumerate(target.pose.bones)}
+    return np.stack([angle_between(world[target.name][:, t_idx[t], :3, 1], world[source.name][:, s_idx[s], :3, 1])
+                     for s, t in pairs], axis=1)
+
+
+def snapshot_armature(obj) -> dict:
+    """What a retarget must not change on the source (and, apart from its action, on the target)."""
+    from importlib import import_module
+    rigs = import_module("bl_ext.user_default.move_ai.core.retarget_rigs")
+    anim = obj.animation_data
+    curves = rigs.action_curves(anim.action, getattr(anim, "action_slot", None)) if anim and anim.action else []
+    keys = {}
+    for c in curves:
+        co = np.empty(2 * len(c.keyframe_points), dtype=np.float32)
+        c.keyframe_points.foreach_get("co", co)
+        keys[(c.data_path, c.array_index)] = co.tobytes()
+    return {"bones": [(b.name, tuple(b.head_local), tuple(b.tail_local)) for b in obj.data.bones],
+            "constraints": sorted((pb.name, c.name) for pb in obj.pose.bones for c in pb.constraints),
+            "object_constraints": [c.name for c in obj.constraints],
+            "action": anim.action.name if anim and anim.action else None,
+            "keys": keys, "matrix_world": tuple(map(tuple, obj.matrix_world))}

@@ -3,9 +3,9 @@
 
 import bpy
 
-from . import panels, preferences
+from . import panels, preferences, retarget_panel
 
-CLASSES = preferences.CLASSES + panels.CLASSES
+CLASSES = preferences.CLASSES + panels.CLASSES + retarget_panel.CLASSES
 
 
 def register() -> None:

@@ -118,7 +118,9 @@ def resolve(preset: Preset, bone_names) -> dict[str, str]:
         by_stripped.setdefault(_stripped(n), n)
     out = {}
     for role, bone in preset.bones.items():
-        if bone in exact:
+        if role.startswith(CUSTOM) and bone in exact:
+            out[role] = bone
+        elif bone in exact:
             out[role] = bone
         elif ":" in bone and _stripped(bone) in by_stripped:
             out[role] = by_stripped[_stripped(bone)]
@@ -149,9 +151,20 @@ class Pair:
     target: str
 
 
-def pairs_between(source: dict[str, str], target: dict[str, str]) -> list[Pair]:
-    """Source and target bones of the roles both rigs have, in the order of the target's roles."""
-    return [Pair(role, source[role], bone) for role, bone in target.items() if role in source]
+CUSTOM = "custom:"  # a user preset's role for a pair added by hand: "custom:<source bone>"
+
+
+def pairs_between(source: dict[str, str], target: dict[str, str], source_bones=()) -> list[Pair]:
+    """Source and target bones of the roles both rigs have, in the order of the target's roles;
+    a hand-made pair of a user preset is kept when the source has its bone."""
+    bones = set(source_bones)
+    pairs = []
+    for role, bone in target.items():
+        if role in source:
+            pairs.append(Pair(role, source[role], bone))
+        elif role.startswith(CUSTOM) and role[len(CUSTOM):] in bones:
+            pairs.append(Pair("", role[len(CUSTOM):], bone))
+    return pairs
 
 
 def check_pairs(pairs: list[Pair], source_bones, target_bones, source_name: str, target_name: str) -> None:

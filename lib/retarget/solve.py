@@ -45,6 +45,10 @@ class TargetRig:
     pose_world: np.ndarray  # (bones, 4, 4) the current evaluated pose (constraints included)
     basis: np.ndarray  # (bones, 4, 4) current matrix_basis of each bone
     object_world: np.ndarray = field(default_factory=lambda: np.eye(4))
+    #: What each bone follows, as (bone index or -1, weight) summing to 1, where that is not just
+    #: its parent: a constraint that copies another bone's transform at influence w takes weight w
+    #: from what came before it (Rigify's ORG and MCH bones follow controls that are not parents).
+    follows: list[list[tuple[int, float]]] | None = None
 
     def index(self, name: str) -> int:
         return self.names.index(name)
@@ -97,20 +101,68 @@ def leg_ratio(src_rest: dict[str, np.ndarray], tgt_ref: dict[str, np.ndarray]) -
 
 
 class _Chain:
-    """Local matrices from world ones through the target's hierarchy (see the module docstring)."""
+    """Local matrices from world ones through the target's hierarchy (see the module docstring).
+
+    Each driven bone hangs from its nearest driven bones up its parents and followed bones, each
+    with a weight; the rig in between is taken as it is now, and weighted follows are blended."""
 
     def __init__(self, rig: TargetRig, driven: list[str]):
         self.rig = rig
         index = {n: i for i, n in enumerate(rig.names)}
-        driven_set = set(driven)
-        self.order = [n for n in rig.names if n in driven_set]
-        self.anchor: dict[str, str | None] = {}
-        for name in self.order:
-            p = rig.parents[index[name]]
-            while p >= 0 and rig.names[p] not in driven_set:
-                p = rig.parents[p]
-            self.anchor[name] = rig.names[p] if p >= 0 else None
         self.index = index
+        driven_set = {index[n] for n in driven}
+        follows = rig.follows or [[(p, 1.0)] for p in rig.parents]
+
+        def expand(i: int, w: float, trail: frozenset, out: dict) -> None:
+            for j, wj in follows[i]:
+                if j < 0 or j in trail or len(trail) > 64:
+                    out[-1] = out.get(-1, 0.0) + w * wj
+                elif j in driven_set:
+                    out[j] = out.get(j, 0.0) + w * wj
+                else:
+                    expand(j, w * wj, trail | {j}, out)
+
+        self.anchors: dict[str, list[tuple[str | None, float]]] = {}
+        for name in (n for n in rig.names if index[n] in driven_set):
+            out: dict[int, float] = {}
+            expand(index[name], 1.0, frozenset({index[name]}), out)
+            self.anchors[name] = [(rig.names[j] if j >= 0 else None, w) for j, w in out.items() if w > 1e-6]
+        # anchors before the bones that hang from them (a followed bone may come later in the tree)
+        self.order: list[str] = []
+        placed: set[str] = set()
+
+        def place(n: str, trail: frozenset) -> None:
+            for a, _ in list(self.anchors[n]):
+                if a is not None and a not in placed:
+                    if a in trail:  # a loop of constraints: cut it here
+                        self.anchors[n] = [(x, w) for x, w in self.anchors[n] if x != a] or [(None, 1.0)]
+                    else:
+                        place(a, trail | {n})
+            if n not in placed:
+                placed.add(n)
+                self.order.append(n)
+
+        for n in list(self.anchors):
+            place(n, frozenset())
+
+    def _parent_frame(self, name: str, world: dict, frames: int) -> np.ndarray:
+        rig = self.rig
+        i = self.index[name]
+        k_static = rig.pose_world[i] @ np.linalg.inv(rig.basis[i])
+        frames_of = []
+        for a, w in self.anchors[name]:
+            if a is None:
+                frames_of.append((np.broadcast_to(k_static, (frames, 4, 4)), w))
+            else:
+                frames_of.append((world[a] @ (np.linalg.inv(rig.pose_world[self.index[a]]) @ k_static), w))
+        if len(frames_of) == 1:
+            return frames_of[0][0]
+        total = sum(w for _, w in frames_of)
+        out = np.broadcast_to(np.eye(4), (frames, 4, 4)).copy()
+        scale = sum(w * np.linalg.norm(m[:, :3, :3], axis=1).mean(axis=1) for m, w in frames_of) / total
+        out[:, :3, :3] = orthonormal(sum(w * m[:, :3, :3] for m, w in frames_of)) * scale[:, None, None]
+        out[:, :3, 3] = sum(w * m[:, :3, 3] for m, w in frames_of) / total
+        return out
 
     def solve(self, rotations: dict[str, np.ndarray], positions: dict[str, np.ndarray], frames: int):
         rig = self.rig
@@ -118,17 +170,9 @@ class _Chain:
         local_rot: dict[str, np.ndarray] = {}
         local_loc: dict[str, np.ndarray] = {}
         for name in self.order:
-            i = self.index[name]
-            basis_now = rig.basis[i]
-            k = rig.pose_world[i] @ np.linalg.inv(basis_now)
-            a = self.anchor[name]
-            if a is not None:
-                k = np.linalg.inv(rig.pose_world[self.index[a]]) @ k
-                parent = world[a] @ k
-            else:
-                parent = np.broadcast_to(k, (frames, 4, 4))
-            p3 = parent[:, :3, :3]
-            rl = orthonormal(np.linalg.solve(p3, rotations[name]))
+            basis_now = rig.basis[self.index[name]]
+            parent = self._parent_frame(name, world, frames)
+            rl = orthonormal(np.linalg.solve(parent[:, :3, :3], rotations[name]))
             scale = np.linalg.norm(basis_now[:3, :3], axis=0)
             basis = np.broadcast_to(np.eye(4), (frames, 4, 4)).copy()
             basis[:, :3, :3] = rl * scale
