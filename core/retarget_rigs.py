@@ -170,13 +170,17 @@ def _curve_values(curve, frames: np.ndarray) -> np.ndarray:
     if len(points) == len(frames):  # one key per frame: read the values in one call
         co = np.empty(2 * len(points), dtype=np.float32)
         points.foreach_get("co", co)
-        if np.allclose(co[0::2], frames, atol=1e-3):
+        if np.max(np.abs(co[0::2] - frames)) < 1e-3:
             return co[1::2].astype(np.float64)
     return np.array([curve.evaluate(float(f)) for f in frames])
 
 
-def read_source(obj, context) -> tuple[SourceMotion, np.ndarray]:
-    """The source's bones in world space on every frame of its action, and those frames."""
+def read_source(obj, context, moving: set[str] | None = None) -> tuple[SourceMotion, np.ndarray]:
+    """The source's bones in world space on every frame of its action, and those frames.
+
+    Directions need only rotations; the location curves are read for the bones in `moving` and
+    their parents (the hips for root motion; None: every bone, for foot lock's ankle positions).
+    Bone scale is taken as it is now (reading F-curves is most of the retarget's time)."""
     first, last = frame_span(obj)
     frames = np.arange(first, last + 1, dtype=np.float64)
     anim = obj.animation_data
@@ -186,21 +190,35 @@ def read_source(obj, context) -> tuple[SourceMotion, np.ndarray]:
     names = [b.name for b in bones]
     parents = [names.index(b.parent.name) if b.parent else -1 for b in bones]
     rest = np.stack([_matrix(b.matrix_local) for b in bones])
+    if moving is not None:
+        wanted = set()
+        for name in moving:
+            bone = obj.data.bones.get(name)
+            while bone is not None:
+                wanted.add(bone.name)
+                bone = bone.parent
+        moving = wanted
     basis = np.empty((len(frames), len(bones), 4, 4))
+    by_mode: dict[str, list[int]] = {}
+    channels: list[list[np.ndarray]] = []
     for i, bone in enumerate(bones):
         pb = obj.pose.bones[bone.name]
         prefix = f'pose.bones["{bpy.utils.escape_identifier(bone.name)}"].'
-        mode = pb.rotation_mode
-        rot_path, rot_size = ROTATION_PATHS.get(mode, ("rotation_euler", 3))
-        channels = []
+        by_mode.setdefault(pb.rotation_mode, []).append(i)
+        rot_path, rot_size = ROTATION_PATHS.get(pb.rotation_mode, ("rotation_euler", 3))
+        values = []
         for prop, size in (("location", 3), (rot_path, rot_size), ("scale", 3)):
             current = list(getattr(pb, prop))
-            values = np.empty((len(frames), size))
+            v = np.empty((len(frames), size))
+            read = prop == rot_path or (prop == "location" and (moving is None or bone.name in moving))
             for k in range(size):
-                curve = curves.get((prefix + prop, k))
-                values[:, k] = _curve_values(curve, frames) if curve is not None else current[k]
-            channels.append(values)
-        basis[:, i] = basis_matrices(channels[0], channels[1], channels[2], mode)
+                curve = curves.get((prefix + prop, k)) if read else None
+                v[:, k] = _curve_values(curve, frames) if curve is not None else current[k]
+            values.append(v)
+        channels.append(values)
+    for mode, members in by_mode.items():  # one batched conversion per rotation mode
+        loc, rot, scale = (np.stack([channels[i][c] for i in members], axis=1) for c in range(3))
+        basis[:, members] = basis_matrices(loc, rot, scale, mode)
     world_matrix = _matrix(obj.matrix_world)
     pose = world_matrix @ forward_kinematics(rest, parents, basis)
     fps = context.scene.render.fps / context.scene.render.fps_base
@@ -289,10 +307,16 @@ def write_action(target, source, result: Result, frames: np.ndarray, properties:
     anim.action = action
     curves = _Curves(target, action)
     keys = 0
-    for name, rot in result.rotations.items():
-        pb = target.pose.bones[name]
+    by_mode: dict[str, list[str]] = {}
+    for name in result.rotations:
+        by_mode.setdefault(target.pose.bones[name].rotation_mode, []).append(name)
+    channels = {}
+    for mode, names in by_mode.items():  # one batched conversion per rotation mode
+        prop, values = rotation_channels(np.stack([result.rotations[n] for n in names], axis=1), mode)
+        channels.update({n: (prop, values[:, k]) for k, n in enumerate(names)})
+    for name in result.rotations:
         prefix = f'pose.bones["{bpy.utils.escape_identifier(name)}"].'
-        prop, values = rotation_channels(rot, pb.rotation_mode)
+        prop, values = channels[name]
         keys += _key(curves, prefix + prop, name, frames, values)
         if name in result.locations:
             keys += _key(curves, prefix + "location", name, frames, result.locations[name])

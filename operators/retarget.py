@@ -61,7 +61,8 @@ class MOVEAI_OT_retarget(bpy.types.Operator):
             pairs, preset, target_roles = rigs.mapping(source, target, self.preset, context.scene)
             presets_lib.check_pairs(pairs, [b.name for b in source.data.bones], [b.name for b in target.data.bones],
                                     source.name, target.name)
-            motion, frames = rigs.read_source(source, context)
+            hips = [p.source for p in pairs if p.role == "hips"]
+            motion, frames = rigs.read_source(source, context, None if self.foot_lock else set(hips))
             rig = rigs.read_target(target, context)
             options = Options(root_motion=self.root_motion, foot_lock=self.foot_lock,
                               match_current_pose=self.use_current_pose, root_bone=target_roles.get("root", ""))
@@ -70,7 +71,6 @@ class MOVEAI_OT_retarget(bpy.types.Operator):
         except (rigs.RetargetProblem, presets_lib.MappingProblem) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
-        context.view_layer.update()
         locked = f", {len(result.contacts)} foot contacts locked" if self.foot_lock else ""
         self.report({"INFO"}, f"Retargeted {source.name!r} onto {target.name!r}: action {action.name!r}, "
                               f"{len(result.rotations)} bones, frames {int(frames[0])}-{int(frames[-1])} "

@@ -194,3 +194,42 @@ def test_mapping_edited_in_the_panel_and_saved_as_a_user_preset(addon, source, s
     saved = next(p for p in addon.core.retarget_rigs.available_presets() if p.name == "Hero rig")
     assert not saved.builtin and "head" not in saved.bones and saved.bones["upper_arm.L"] == "mixamorig:LeftArm"
     assert _retarget(target, preset="Hero rig") == {"FINISHED"}
+
+
+class _Layout:
+    """Records what a draw function puts in a layout (the bpy module draws no interface)."""
+
+    def __init__(self, log: list):
+        self.log = log
+
+    def __getattr__(self, name):
+        if name in ("row", "column", "box", "split"):
+            return lambda *a, **k: _Layout(self.log)
+        if name == "operator":
+            def operator(idname, **kw):
+                props = type("Props", (), {})()
+                self.log.append(("operator", idname, props))
+                return props
+            return operator
+        return lambda *a, **k: self.log.append((name, a, k))
+
+
+def test_panel_passes_its_settings_and_the_menu_lists_retarget(addon, source, scene):
+    from types import SimpleNamespace
+    target = build_armature(mixamo_rig(), "Hero")
+    s = scene.move_ai_retarget
+    s.source, s.target, s.preset, s.root_motion, s.foot_lock = source, target, "Mixamo", "IN_PLACE", True
+    log: list = []
+    addon.ui.retarget_panel.MOVEAI_PT_retarget.draw(SimpleNamespace(layout=_Layout(log)), bpy.context)
+    op = next(props for kind, idname, *rest in [e for e in log if e[0] == "operator"]
+              for props in rest if idname == "moveai.retarget")
+    assert (op.source, op.target, op.preset, op.root_motion, op.foot_lock) == (
+        source.name, "Hero", "Mixamo", "IN_PLACE", True)
+    s.preset = "MAPPING"
+    log.clear()
+    addon.ui.retarget_panel.MOVEAI_PT_retarget.draw(SimpleNamespace(layout=_Layout(log)), bpy.context)
+    assert any(e[0] == "template_list" for e in log)  # the editable mapping shows with MAPPING
+    menu_log: list = []
+    for draw in bpy.types.VIEW3D_MT_object_animation._dyn_ui_initialize():
+        draw(SimpleNamespace(layout=_Layout(menu_log)), bpy.context)
+    assert any(e[0] == "operator" and e[1] == "moveai.retarget" for e in menu_log)

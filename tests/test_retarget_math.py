@@ -201,5 +201,5 @@ def test_contacts_from_speed_and_height():
     pos[20:40, 1] = np.linspace(0, 0.5, 20)
     pos[40:, 1] = 0.5
     mask = contacts.planted(pos, fps, 0.9, contacts.LockSettings())
-    # frame 19 moves on to 20 (fast): the contact ends at 18; 40 is where it lands still
+    # the foot is still on the ground up to frame 19 and again from frame 40, where it lands
     assert contacts.runs(mask, 3) == [(0, 19), (40, 59)]

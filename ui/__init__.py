@@ -11,8 +11,10 @@ CLASSES = preferences.CLASSES + panels.CLASSES + retarget_panel.CLASSES
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    retarget_panel.register_menu()
 
 
 def unregister() -> None:
+    retarget_panel.unregister_menu()
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)

@@ -8,6 +8,7 @@ The mapping from one rig to another goes through the roles both presets name.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -77,10 +78,16 @@ def load_dir(folder: Path | str, builtin: bool) -> list[Preset]:
     return presets
 
 
-def builtin_presets() -> list[Preset]:
+@functools.lru_cache(maxsize=1)
+def _builtin_cached() -> tuple[Preset, ...]:
     order = ["Move", "Mixamo", "Rigify", "Rigify DEF", "Rigify Metarig", "UE5 Mannequin", "VRM", "Auto-Rig Pro"]
     found = load_dir(BUILTIN_DIR, builtin=True)
-    return sorted(found, key=lambda p: order.index(p.name) if p.name in order else len(order))
+    return tuple(sorted(found, key=lambda p: order.index(p.name) if p.name in order else len(order)))
+
+
+def builtin_presets() -> list[Preset]:
+    """The presets shipped in presets/ (read once: they do not change while Blender runs)."""
+    return list(_builtin_cached())
 
 
 def all_presets(user_dir: Path | str | None) -> list[Preset]:

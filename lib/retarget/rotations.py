@@ -10,6 +10,13 @@ import numpy as np
 EULER_ORDERS = ("XYZ", "XZY", "YXZ", "YZX", "ZXY", "ZYX")
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross for 3-vectors on the last axis, without its per-call overhead (it is hot here)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+
+
 def normalize(v: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(v, axis=-1, keepdims=True)
     return v / np.where(n > 1e-12, n, 1.0)
@@ -27,15 +34,42 @@ def orthonormal(m: np.ndarray) -> np.ndarray:
     return r
 
 
+def affine_inverse(m: np.ndarray) -> np.ndarray:
+    """Inverse of 4x4 affine matrices (batched) by the adjugate: no LAPACK call per small matrix."""
+    a = m[..., :3, :3]
+    c0, c1, c2 = a[..., :, 0], a[..., :, 1], a[..., :, 2]
+    rows = np.stack([cross(c1, c2), cross(c2, c0), cross(c0, c1)], -2)
+    det = np.sum(c0 * rows[..., 0, :], -1)
+    inv3 = rows / det[..., None, None]
+    out = np.zeros(m.shape)
+    out[..., :3, :3] = inv3
+    out[..., :3, 3] = -(inv3 @ m[..., :3, 3:4])[..., 0]
+    out[..., 3, 3] = 1.0
+    return out
+
+
+def bone_frame(m: np.ndarray) -> np.ndarray:
+    """Rotation of scaled rotation matrices by Gram-Schmidt, keeping the Y (bone) axis exactly:
+    a fraction of the cost of `orthonormal` where no shear is expected."""
+    y = normalize(m[..., :, 1])
+    z = m[..., :, 2] - np.sum(m[..., :, 2] * y, -1, keepdims=True) * y
+    z = normalize(z)
+    out = np.empty(m.shape[:-2] + (3, 3))
+    out[..., :, 0] = cross(y, z)
+    out[..., :, 1] = y
+    out[..., :, 2] = z
+    return out
+
+
 def swing(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The smallest rotation (3x3) taking direction a onto direction b, batched over leading axes."""
     a, b = normalize(np.asarray(a, float)), normalize(np.asarray(b, float))
-    axis = np.cross(a, b)
+    axis = cross(a, b)
     s = np.linalg.norm(axis, axis=-1)
     c = np.sum(a * b, axis=-1)
     # Opposite directions: any axis perpendicular to a.
     helper = np.where(np.abs(a[..., :1]) < 0.9, np.array([1.0, 0, 0]), np.array([0, 1.0, 0]))
-    axis = np.where((s < 1e-9)[..., None] & (c < 0)[..., None], np.cross(a, helper), axis)
+    axis = np.where((s < 1e-9)[..., None] & (c < 0)[..., None], cross(a, helper), axis)
     return axis_angle_to_matrix(normalize(axis), np.arctan2(s, c))
 
 
@@ -98,10 +132,11 @@ def matrix_to_quat(m: np.ndarray) -> np.ndarray:
 
 def continuous_quats(q: np.ndarray) -> np.ndarray:
     """Flip signs along the first axis (frames) so neighbouring keys interpolate the short way."""
-    q = q.copy()
-    for i in range(1, len(q)):
-        q[i] *= np.where(np.sum(q[i] * q[i - 1], -1, keepdims=True) < 0, -1.0, 1.0)
-    return q
+    if len(q) < 2:
+        return q.copy()
+    steps = np.where(np.sum(q[1:] * q[:-1], -1) < 0, -1.0, 1.0)
+    signs = np.concatenate([np.ones((1,) + steps.shape[1:]), np.cumprod(steps, axis=0)])
+    return q * signs[..., None]
 
 
 def _axis_matrix(axis: int, angle: np.ndarray) -> np.ndarray:

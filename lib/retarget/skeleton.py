@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rotations import euler_to_matrix, axis_angle_to_matrix, quat_to_matrix
+from .rotations import affine_inverse, axis_angle_to_matrix, euler_to_matrix, quat_to_matrix
 
 
 def basis_matrices(location: np.ndarray, rotation: np.ndarray, scale: np.ndarray, mode: str) -> np.ndarray:
@@ -28,11 +28,12 @@ def basis_matrices(location: np.ndarray, rotation: np.ndarray, scale: np.ndarray
 def forward_kinematics(rest: np.ndarray, parents: list[int], basis: np.ndarray) -> np.ndarray:
     """Armature-space pose matrices (frames, bones, 4, 4); bones are ordered parent first."""
     pose = np.empty_like(basis)
+    parent_idx = np.array(parents)
+    # each bone's rest relative to its parent's rest, all at once (roots: relative to the armature)
+    rel = np.where((parent_idx < 0)[:, None, None], rest, affine_inverse(rest[parent_idx]) @ rest)
+    local = rel[None] @ basis
     for i, p in enumerate(parents):
-        if p < 0:
-            pose[:, i] = rest[i] @ basis[:, i]
-        else:
-            pose[:, i] = pose[:, p] @ (np.linalg.inv(rest[p]) @ rest[i]) @ basis[:, i]
+        pose[:, i] = local[:, i] if p < 0 else pose[:, p] @ local[:, i]
     return pose
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import contacts
 from .presets import UNALIGNED_ROLES, Pair
-from .rotations import orthonormal, swing
+from .rotations import affine_inverse, bone_frame, orthonormal, swing
 
 ROOT_MOTIONS = ("HIPS", "ROOT", "IN_PLACE")
 
@@ -75,7 +75,7 @@ class Result:
 
 
 def _rot(m: np.ndarray) -> np.ndarray:
-    return orthonormal(m[..., :3, :3])
+    return bone_frame(m[..., :3, :3])
 
 
 def _leg_length(pos: dict[str, np.ndarray], side: str) -> float | None:
@@ -144,17 +144,20 @@ class _Chain:
 
         for n in list(self.anchors):
             place(n, frozenset())
+        # what each bone's parent frame is, relative to each anchor, as the rig stands now
+        self.k_static = rig.pose_world @ affine_inverse(rig.basis)
+        self.inv_pose = affine_inverse(rig.pose_world)
 
     def _parent_frame(self, name: str, world: dict, frames: int) -> np.ndarray:
         rig = self.rig
         i = self.index[name]
-        k_static = rig.pose_world[i] @ np.linalg.inv(rig.basis[i])
+        k_static = self.k_static[i]
         frames_of = []
         for a, w in self.anchors[name]:
             if a is None:
                 frames_of.append((np.broadcast_to(k_static, (frames, 4, 4)), w))
             else:
-                frames_of.append((world[a] @ (np.linalg.inv(rig.pose_world[self.index[a]]) @ k_static), w))
+                frames_of.append((world[a] @ (self.inv_pose[self.index[a]] @ k_static), w))
         if len(frames_of) == 1:
             return frames_of[0][0]
         total = sum(w for _, w in frames_of)
@@ -172,7 +175,8 @@ class _Chain:
         for name in self.order:
             basis_now = rig.basis[self.index[name]]
             parent = self._parent_frame(name, world, frames)
-            rl = orthonormal(np.linalg.solve(parent[:, :3, :3], rotations[name]))
+            # parent rotations carry at most a uniform scale: the transpose inverts them up to it
+            rl = bone_frame(np.swapaxes(parent[:, :3, :3], 1, 2) @ rotations[name])
             scale = np.linalg.norm(basis_now[:3, :3], axis=0)
             basis = np.broadcast_to(np.eye(4), (frames, 4, 4)).copy()
             basis[:, :3, :3] = rl * scale
@@ -195,15 +199,15 @@ def retarget(source: SourceMotion, rig: TargetRig, pairs: list[Pair], options: O
     tgt_ref_pos = {r: ref[rig.index(p.target), :3, 3] for r, p in by_role.items()}
     ratio = leg_ratio(src_rest_pos, tgt_ref_pos)
 
-    rotations: dict[str, np.ndarray] = {}
-    for pair in pairs:
-        si, ti = source.index(pair.source), rig.index(pair.target)
-        rs0 = _rot(source.rest_world[si])
-        delta = _rot(source.world[:, si]) @ rs0.T
-        rt0 = _rot(ref[ti])
-        if pair.role not in UNALIGNED_ROLES:
-            rt0 = swing(rt0[:, 1], rs0[:, 1]) @ rt0
-        rotations[pair.target] = delta @ rt0
+    # all pairs at once: Rt(f) = Rs(f) Rs0^T A Rt0
+    src = [source.index(p.source) for p in pairs]
+    rs0 = _rot(source.rest_world[src])
+    rt0 = _rot(ref[[rig.index(p.target) for p in pairs]])
+    align = swing(rt0[..., :, 1], rs0[..., :, 1])
+    unaligned = np.array([p.role in UNALIGNED_ROLES for p in pairs], dtype=bool)
+    align[unaligned] = np.eye(3)
+    world_rot = _rot(source.world[:, src]) @ (np.swapaxes(rs0, -1, -2) @ align @ rt0)
+    rotations: dict[str, np.ndarray] = {p.target: world_rot[:, k] for k, p in enumerate(pairs)}
 
     positions: dict[str, np.ndarray] = {}
     offsets = None
