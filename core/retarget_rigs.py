@@ -275,7 +275,8 @@ class _Curves:
             if anim.action_slot is None:
                 anim.action_slot = action.slots.new(id_type="OBJECT", name=obj.name)
             from bpy_extras import anim_utils
-            self.bag = anim_utils.action_ensure_channelbag_for_slot(action, anim.action_slot)
+            self.bag = anim_utils.action_ensure_channelbag_for_slot(  # type: ignore[attr-defined]  # 4.4+
+                action, anim.action_slot)
         self.action = action
 
     def new(self, path: str, index: int, group: str):

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTS = ("__init__.py", "operators", "ui", "lib")
+PARTS = ("__init__.py", "operators", "ui", "lib", "core")
 
 
 def main() -> int:
@@ -30,7 +30,7 @@ def main() -> int:
                 # context managers and property factories as returning None
                 "--disable-error-code", "valid-type", "--disable-error-code", "func-returns-value", "--no-error-summary", "--follow-imports=silent",
                 "--cache-dir", str(Path(tmp) / ".mypy_cache"),
-                str(package / "__init__.py"), str(package / "operators"), str(package / "ui")]
+                str(package / "__init__.py"), str(package / "operators"), str(package / "ui"), str(package / "core")]
         result = subprocess.run(args, cwd=tmp, text=True, capture_output=True)
         out = (result.stdout + result.stderr).replace(str(package) + "/", "")
         print(out, end="")

@@ -8,7 +8,7 @@ import bpy
 class MOVEAI_UL_retarget_pairs(bpy.types.UIList):
     """Mapping rows: source bone -> target bone, each picked from its armature's bones."""
 
-    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index=0):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0, flt_flag=0):
         s = context.scene.move_ai_retarget
         row = layout.row(align=True)
         if s.source is not None:
