@@ -229,8 +229,10 @@ FOLLOWING = {"COPY_TRANSFORMS", "CHILD_OF", "COPY_ROTATION", "ARMATURE"}
 
 
 def _follows(obj, pose_bone, names: dict[str, int], parent: int) -> list[tuple[int, float]]:
-    """What this bone's transform comes from, weighted: its parent, then each constraint that copies
-    another bone of this armature at influence w taking w of it, in the order of the stack."""
+    """What this bone's transform comes from, weighted: its parent, then each world-space constraint
+    that copies another bone of this armature at influence w taking w of it, in stack order. A
+    local-space copy of a bone the retarget does not key is a constant: the bone stays with its
+    parent. `pose_bone` is the evaluated one, so driven influences (IK/FK switches) are current."""
     weights = [(parent, 1.0)]
     for con in pose_bone.constraints:
         if con.type not in FOLLOWING or con.mute or con.influence <= 0.0:
@@ -238,29 +240,56 @@ def _follows(obj, pose_bone, names: dict[str, int], parent: int) -> list[tuple[i
         if con.type == "ARMATURE":
             target, sub = (con.targets[0].target, con.targets[0].subtarget) if len(con.targets) else (None, "")
         else:
+            if getattr(con, "owner_space", "WORLD") != "WORLD" or getattr(con, "target_space", "WORLD") != "WORLD":
+                continue
             target, sub = con.target, getattr(con, "subtarget", "")
-        if target == obj and sub in names and sub != pose_bone.name:
+        if target is not None and target.original == obj and sub in names and sub != pose_bone.name:
             w = min(1.0, con.influence)
             weights = [(j, x * (1 - w)) for j, x in weights if x * (1 - w) > 1e-6] + [(names[sub], w)]
     return weights
 
 
-def read_target(obj, context) -> TargetRig:
-    """The target's rest, its current evaluated pose (constraints included) and its local values."""
-    context.view_layer.update()
-    bones = _parent_first(obj.data.bones)
-    names = [b.name for b in bones]
-    w = _matrix(obj.matrix_world)
-    pose_bones = obj.pose.bones
-    parents = [names.index(b.parent.name) if b.parent else -1 for b in bones]
-    index = {n: i for i, n in enumerate(names)}
-    follows = [_follows(obj, pose_bones[n], index, parents[i]) for i, n in enumerate(names)]
-    return TargetRig(
-        names, parents,
-        w @ np.stack([_matrix(b.matrix_local) for b in bones]),
-        w @ np.stack([_matrix(pose_bones[n].matrix) for n in names]),
-        np.stack([_matrix(pose_bones[n].matrix_basis) for n in names]),
-        w, follows)
+def _set_properties(obj, properties: dict[str, float]) -> dict[str, float]:
+    """Set pose-bone custom properties given as data paths; returns the values they had."""
+    old = {}
+    for path, value in properties.items():
+        match = re.match(r'pose\.bones\["(.+?)"\]\["(.+?)"\]$', path)
+        if match and match[1] in obj.pose.bones and match[2] in obj.pose.bones[match[1]]:
+            pb = obj.pose.bones[match[1]]
+            old[path] = pb[match[2]]
+            pb[match[2]] = value
+    return old
+
+
+def read_target(obj, context, properties: dict[str, float] | None = None) -> TargetRig:
+    """The target's rest, its current evaluated pose (constraints included) and its local values.
+
+    `properties` (a preset's switches, e.g. Rigify's IK/FK) are set while the rig is read, as the
+    new action will key them, and put back after: which bone follows which depends on them."""
+    old = _set_properties(obj, properties or {})
+    try:
+        if old:
+            obj.update_tag()  # custom properties set from Python do not tag the depsgraph themselves
+        context.view_layer.update()
+        evaluated = obj.evaluated_get(context.evaluated_depsgraph_get())
+        bones = _parent_first(obj.data.bones)
+        names = [b.name for b in bones]
+        w = _matrix(obj.matrix_world)
+        pose_bones = evaluated.pose.bones
+        parents = [names.index(b.parent.name) if b.parent else -1 for b in bones]
+        index = {n: i for i, n in enumerate(names)}
+        follows = [_follows(obj, pose_bones[n], index, parents[i]) for i, n in enumerate(names)]
+        return TargetRig(
+            names, parents,
+            w @ np.stack([_matrix(b.matrix_local) for b in bones]),
+            w @ np.stack([_matrix(pose_bones[n].matrix) for n in names]),
+            np.stack([_matrix(obj.pose.bones[n].matrix_basis) for n in names]),
+            w, follows)
+    finally:
+        if old:
+            _set_properties(obj, old)
+            obj.update_tag()
+            context.view_layer.update()
 
 
 # -- writing ---------------------------------------------------------------------------------------

@@ -63,11 +63,12 @@ class MOVEAI_OT_retarget(bpy.types.Operator):
                                     source.name, target.name)
             hips = [p.source for p in pairs if p.role == "hips"]
             motion, frames = rigs.read_source(source, context, None if self.foot_lock else set(hips))
-            rig = rigs.read_target(target, context)
+            properties = preset.properties if preset else {}
+            rig = rigs.read_target(target, context, properties)
             options = Options(root_motion=self.root_motion, foot_lock=self.foot_lock,
                               match_current_pose=self.use_current_pose, root_bone=target_roles.get("root", ""))
             result = retarget(motion, rig, pairs, options)
-            action, keys = rigs.write_action(target, source, result, frames, preset.properties if preset else {})
+            action, keys = rigs.write_action(target, source, result, frames, properties)
         except (rigs.RetargetProblem, presets_lib.MappingProblem) as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}

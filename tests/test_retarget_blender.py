@@ -69,9 +69,13 @@ def _keys_frames(obj):
     return curves, {tuple(round(k.co.x, 4) for k in c.keyframe_points) for c in curves}
 
 
-def _limb_pairs(addon, source, target):
+def _limb_pairs(addon, source, target, roles=tuple(LIMB_ROLES)):
     pairs, _, _ = addon.core.retarget_rigs.mapping(source, target, "AUTO")
-    return [(p.source, p.target) for p in pairs if p.role in LIMB_ROLES]
+    return [(p.source, p.target) for p in pairs if p.role in roles]
+
+
+FINGER_ROLES = tuple(f"{f}.0{i}.{s}" for f in ("thumb", "index", "middle", "ring", "pinky") for i in (1, 2, 3)
+                     for s in "LR")
 
 
 def _assert_accurate(errors):
@@ -106,6 +110,9 @@ def test_mixamo_apose_rig_gets_a_new_action_and_nothing_else(addon, source):
 
     errors = direction_errors(source, target, _limb_pairs(addon, source, target), range(first, last + 1))
     _assert_accurate(errors)
+    fingers = _limb_pairs(addon, source, target, FINGER_ROLES)
+    assert len(fingers) == 30
+    _assert_accurate(direction_errors(source, target, fingers, range(first, last + 1)))
 
 
 def test_ue5_rig_root_motion_and_foot_lock(addon, source):
@@ -145,6 +152,10 @@ def test_rigify_rig_driven_through_its_controls(addon, source):
     # what the mesh follows: the deform bones
     deform = [(s, "DEF-" + t.replace("_fk", "")) for s, t in pairs if "_fk." in t]
     _assert_accurate(direction_errors(source, rig, deform, range(first, last + 1)))
+    # fingers too: their controls hang from the hand through Rigify's ORG/DEF/MCH chain
+    fingers = _limb_pairs(addon, source, rig, FINGER_ROLES)
+    assert len(fingers) == 30
+    _assert_accurate(direction_errors(source, rig, fingers, range(first, last + 1)))
 
 
 def test_undo_removes_the_new_action(addon, source):
