@@ -157,9 +157,14 @@ def frame_span(obj) -> tuple[int, int]:
     anim = obj.animation_data
     if anim is None or anim.action is None:
         raise RetargetProblem(f"The source {obj.name!r} has no action to retarget.")
-    curves = [c for c in action_curves(anim.action, getattr(anim, "action_slot", None)) if len(c.keyframe_points)]
+    action = anim.action
+    if len(getattr(action, "slots", ())) <= 1:  # one slot: the action's own range is this armature's
+        first, last = action.curve_frame_range
+        if last - first > 1.0:  # (a one-key action reports one frame more than it has)
+            return int(round(first)), int(round(last))
+    curves = [c for c in action_curves(action, getattr(anim, "action_slot", None)) if len(c.keyframe_points)]
     if not curves:
-        raise RetargetProblem(f"The source's action {anim.action.name!r} has no keyframes.")
+        raise RetargetProblem(f"The source's action {action.name!r} has no keyframes.")
     first = min(c.keyframe_points[0].co.x for c in curves)
     last = max(c.keyframe_points[-1].co.x for c in curves)
     return int(round(first)), int(round(last))

@@ -203,3 +203,23 @@ def test_contacts_from_speed_and_height():
     mask = contacts.planted(pos, fps, 0.9, contacts.LockSettings())
     # the foot is still on the ground up to frame 19 and again from frame 40, where it lands
     assert contacts.runs(mask, 3) == [(0, 19), (40, 59)]
+
+
+def test_match_current_pose_takes_the_twist_from_the_pose():
+    """A rig posed by the user (here: its upper arm turned 90 deg about itself, palm forward) is the
+    match for the source's T-pose: directions still match, and the twist comes from that pose."""
+    specs, source = _moving_source(frames=4)
+    source.world[:] = source.rest_world  # the source stands in its rest on every frame
+    rig = target_from_specs(mixamo_rig())
+    arm = rig.index("mixamorig:LeftArm")
+    rig.basis[arm, :3, :3] = R.axis_angle_to_matrix(np.array([0.0, 1.0, 0.0]), np.pi / 2)  # about the bone
+    rig.pose_world = forward_kinematics(rig.rest_world, rig.parents, rig.basis[None])[0]
+    _, _, pairs = _pairs(source.names, rig.names)
+    worlds = {}
+    for current in (False, True):
+        result = retarget(source, rig, pairs, Options(match_current_pose=current))
+        worlds[current] = result.world["mixamorig:LeftArm"][0, :3, :3]
+    src_dir = source.world[0, source.index("_1:LeftArm"), :3, 1]
+    for w in worlds.values():
+        assert R.angle_between(w[:, 1], src_dir) < 1e-4
+    assert abs(R.angle_between(worlds[True][:, 0], worlds[False][:, 0]) - 90.0) < 1e-4
