@@ -71,10 +71,11 @@ def armature(name: str, what: str):
 
 # -- presets ---------------------------------------------------------------------------------------
 
-def user_presets_dir() -> Path | None:
-    """The extension's user folder for presets (kept across updates of the add-on)."""
+def user_presets_dir(create: bool = False) -> Path | None:
+    """The extension's user folder for presets (kept across updates of the add-on); made only when
+    a preset is saved, not by listing."""
     try:
-        return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, path="retarget_presets", create=True))
+        return Path(bpy.utils.extension_path_user(ADDON_PACKAGE, path="retarget_presets", create=create))
     except (ValueError, OSError):  # not installed as an extension (e.g. run from a checkout)
         return None
 

@@ -152,7 +152,7 @@ class MOVEAI_OT_retarget_save_preset(bpy.types.Operator):
     def execute(self, context):
         s = _settings(context)
         name = (self.name or s.preset_name).strip()
-        folder = rigs.user_presets_dir()
+        folder = rigs.user_presets_dir(create=True)
         if not name or folder is None:
             self.report({"ERROR"}, "Type a preset name." if not name else
                         "The add-on's user folder is not available (is it installed as an extension?).")
