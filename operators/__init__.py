@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The add-on's operators (moveai.*): the capture flow and its steps, and small actions."""
+"""The add-on's operators (moveai.*): the capture flow and its steps, retargeting, and small actions."""
 
 from ..core.registration import classes_factory
-from . import actions, flow
+from . import actions, flow, retarget
 
-register, unregister = classes_factory(flow.CLASSES + actions.CLASSES)
+register, unregister = classes_factory(flow.CLASSES + actions.CLASSES + retarget.CLASSES)

@@ -81,7 +81,7 @@ def _leftovers(session_module, timer_function) -> dict:
                      for f in h if getattr(f, "__module__", "").startswith(MODULE)],
         "timer": bpy.app.timers.is_registered(timer_function),
         "threads": [t.name for t in threading.enumerate() if t.name.startswith("move-ai-") and t.is_alive()],
-        "scene_prop": hasattr(bpy.types.Scene, "move_ai"),
+        "scene_prop": hasattr(bpy.types.Scene, "move_ai") or hasattr(bpy.types.Scene, "move_ai_retarget"),
         "sessions": len(session_module.SESSIONS),
     }
 
@@ -113,6 +113,6 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
         addon_utils.enable(MODULE, default_set=True)
         session = sys.modules[MODULE + ".core.sessions"]
         now = _leftovers(session, session._drive_background)
-        assert len(now["classes"]) == 13 and now["scene_prop"], now
+        assert len(now["classes"]) == 20 and now["scene_prop"], now
         assert sorted(now["handlers"]) == ["on_load_post", "on_load_pre"] and not now["threads"], now
         bpy.ops.wm.read_homefile(use_empty=True)
