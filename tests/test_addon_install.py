@@ -81,7 +81,7 @@ def _leftovers(session_module, timer_function) -> dict:
                      for f in h if getattr(f, "__module__", "").startswith(MODULE)],
         "timer": bpy.app.timers.is_registered(timer_function),
         "threads": [t.name for t in threading.enumerate() if t.name.startswith("move-ai-") and t.is_alive()],
-        "scene_prop": hasattr(bpy.types.Scene, "move_ai"),
+        "scene_prop": hasattr(bpy.types.Scene, "move_ai") or hasattr(bpy.types.Scene, "move_ai_retarget"),
         "multicam_props": [n for n, there in (
             ("Scene.move_ai_multicam", hasattr(bpy.types.Scene, "move_ai_multicam")),
             ("Strip.move_ai", hasattr(getattr(bpy.types, "Strip", None) or bpy.types.Sequence, "move_ai")))
@@ -117,6 +117,6 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
         addon_utils.enable(MODULE, default_set=True)
         session = sys.modules[MODULE + ".core.sessions"]
         now = _leftovers(session, session._drive_background)
-        assert len(now["classes"]) == 17 and now["scene_prop"] and len(now["multicam_props"]) == 2, now
+        assert len(now["classes"]) == 23 and now["scene_prop"] and len(now["multicam_props"]) == 2, now
         assert sorted(now["handlers"]) == ["on_load_post", "on_load_pre"] and not now["threads"], now
         bpy.ops.wm.read_homefile(use_empty=True)

@@ -1,7 +1,18 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The add-on's interface: preferences and the "Move" sidebar panels."""
+"""The add-on's interface: preferences, the "Move" sidebar panels (multicam among them) and the retarget panel."""
 
 from ..core.registration import classes_factory
-from . import multicam_panel, panels, preferences
+from . import multicam_panel, panels, preferences, retarget_panel
 
-register, unregister = classes_factory(preferences.CLASSES + panels.CLASSES + multicam_panel.CLASSES)
+_register_classes, _unregister_classes = classes_factory(
+    preferences.CLASSES + panels.CLASSES + multicam_panel.CLASSES + retarget_panel.CLASSES)
+
+
+def register() -> None:
+    _register_classes()
+    retarget_panel.register_menu()
+
+
+def unregister() -> None:
+    retarget_panel.unregister_menu()
+    _unregister_classes()
