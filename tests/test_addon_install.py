@@ -117,6 +117,6 @@ def test_unregister_register_leaves_nothing_behind(addon, scene, local_prefs, sa
         addon_utils.enable(MODULE, default_set=True)
         session = sys.modules[MODULE + ".core.sessions"]
         now = _leftovers(session, session._drive_background)
-        assert len(now["classes"]) == 23 and now["scene_prop"] and len(now["multicam_props"]) == 2, now
+        assert len(now["classes"]) == 24 and now["scene_prop"] and len(now["multicam_props"]) == 2, now
         assert sorted(now["handlers"]) == ["on_load_post", "on_load_pre"] and not now["threads"], now
         bpy.ops.wm.read_homefile(use_empty=True)
