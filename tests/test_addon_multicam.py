@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import bpy
 import pytest
 
-from addon_fixtures import (add_movie, addon, addon_zip, armature_keys, installed_addon, local_prefs,  # noqa: F401
+from addon_fixtures import (MODULE, add_movie, addon, addon_zip, armature_keys, installed_addon, local_prefs,  # noqa: F401
                             modal, scene, strips_of, tick_until, top_strips)
 from media import make_video
 from server_support import Api
@@ -329,6 +329,16 @@ def test_sync_the_job_used_and_a_warning_when_it_disagrees(scene, local_prefs, m
     assert "Warning: The job's sync disagrees" in record.message
 
 
+def test_capture_multicam_sits_in_the_strip_menu(addon):
+    """F3 search finds operators that sit in a menu: Capture Multicam is in the Sequencer's Strip menu."""
+    texts: list[str] = []
+    draws = bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
+    ours = [d for d in draws if getattr(d, "__module__", "").startswith(MODULE)]
+    assert len(ours) == 1
+    ours[0](SimpleNamespace(layout=_Recorder(texts)), bpy.context)
+    assert texts == ["Move: Capture Multicam"]
+
+
 class _Recorder:
     """Stands in for a panel's layout: keeps every text it is asked to show."""
 
@@ -346,6 +356,9 @@ class _Recorder:
         return SimpleNamespace()
 
     def prop(self, *_args, **_):
+        pass
+
+    def separator(self, *_args, **_):
         pass
 
     def box(self, *_args, **_):

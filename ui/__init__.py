@@ -11,8 +11,10 @@ _register_classes, _unregister_classes = classes_factory(
 def register() -> None:
     _register_classes()
     retarget_panel.register_menu()
+    multicam_panel.register_menu()
 
 
 def unregister() -> None:
+    multicam_panel.unregister_menu()
     retarget_panel.unregister_menu()
     _unregister_classes()
