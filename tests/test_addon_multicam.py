@@ -229,6 +229,11 @@ def test_bad_selections_say_why_and_send_nothing(scene, local_prefs, modal, vide
 
     for strip in strips:
         strip.move_ai.calibration = False
+    calibrated = scene.move_ai_multicam.volumes.add()  # as a finished calibration of three cameras leaves it
+    calibrated.volume_id, calibrated.labels, calibrated.state = "volume-earlier", "cam01,cam02,cam03", "FINISHED"
+    _refused(modal, scene, gql, r"calibrated as cam01, cam02, cam03; no strip is selected for camera 'cam03'")
+    scene.move_ai_multicam.volumes.remove(0)
+
     takes[1].frame_start = 400  # nowhere near the other: no frame shows one moment in both
     _refused(modal, scene, gql, "do not overlap on the timeline")
 
