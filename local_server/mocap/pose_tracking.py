@@ -127,8 +127,9 @@ class _Crop:
 
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
-               progress: Callable[[int, int], None] | None = None, max_side: int = 640) -> PoseTrack:
-    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete."""
+               progress: Callable[[int, int], None] | None = None, max_side: int = 640, actor: int = 0) -> PoseTrack:
+    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
+    `actor`: which of the people in view at the start to follow, by size (0: the largest)."""
     import cv2
     import mediapipe as mp
 
@@ -163,7 +164,7 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                 boxes = find_people(rgb)
                 if boxes:
                     people_at_start = len(boxes)
-                    crop.follow(max(boxes, key=_area), force=True)
+                    crop.follow(sorted(boxes, key=_area, reverse=True)[min(actor, len(boxes) - 1)], force=True)
                     chosen = True
             if chosen:
                 x0, y0, x1, y1 = crop.box
