@@ -9,8 +9,6 @@ with the others), on a common timeline (the views are offset by a few frames; fo
 """
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from local_server.mocap import pose_tracking as P
@@ -118,33 +116,42 @@ def multi_person(run_capture, max_people: int = 3) -> dict:
         for actor in range(1, min(t.people_at_start, max_people)):
             per_view[k].append(cached_track(sample_clip(f"multi_person_{VIEWS[k]}"), f"multi_person_{VIEWS[k]}",
                                             actor=actor))
-    offs = offsets(views, [views[k].undistort(default[k].image_xy) for k in range(4)],
-                   [t.visibility for t in default])
     n = default[0].frame_count
-    xy = [[_shift(views[k].undistort(t.image_xy), offs[k], n) for t in per_view[k]] for k in range(4)]
-    vis = [[_shift(t.visibility, offs[k], n) for t in per_view[k]] for k in range(4)]
-    # People in 3D: greedily the combination of one track per view that agrees best, then the next.
-    people, free = [], [set(range(len(per_view[k]))) for k in range(4)]
-    while sum(1 for f in free if f) >= 2:
+    raw_xy = [[views[k].undistort(t.image_xy) for t in per_view[k]] for k in range(4)]
+    raw_vis = [[t.visibility for t in per_view[k]] for k in range(4)]
+
+    def pair_error(a, k, b, off):
+        X = triangulate([views[0], views[k]], [raw_xy[0][a], _shift(raw_xy[k][b], off, n)],
+                        [raw_vis[0][a], _shift(raw_vis[k][b], off, n)])
+        return float(np.nanmedian(_reproj(views[0], X, raw_xy[0][a])))
+
+    # Each view's offset and which of its tracks is which of cam01's people: the pairing and offset
+    # that agree best; a track that agrees with nobody (a bystander cam01 does not follow) is left out.
+    offs, match = [0], [{a: a for a in range(len(per_view[0]))}]
+    for k in range(1, 4):
         best = None
-        for combo in itertools.product(*[sorted(f) + [None] for f in free]):
-            members = [(k, c) for k, c in enumerate(combo) if c is not None]
-            if len(members) < 2:
-                continue
-            X = triangulate([views[k] for k, _ in members], [xy[k][c] for k, c in members],
-                            [vis[k][c] for k, c in members])
-            err = np.nanmedian([_reproj(views[k], X, xy[k][c]) for k, c in members])
-            score = err / len(members) ** 2  # more views that agree beat a tighter pair
-            if best is None or score < best[0]:
-                best = (score, members, err)
-        if best is None or best[2] > 60:
-            break
-        members = best[1]
-        X = robust_triangulation([views[k] for k, _ in members], [xy[k][c] for k, c in members],
-                                 [vis[k][c] for k, c in members])
+        for off in range(-8, 9):
+            errs = {(a, b): pair_error(a, k, b, off) for a in range(len(per_view[0])) for b in range(len(per_view[k]))}
+            pairs, used, total = {}, set(), 0.0
+            for (a, b), e in sorted(errs.items(), key=lambda kv: kv[1]):
+                if a in pairs or b in used or e > 30:
+                    continue
+                pairs[a], total = b, total + e
+                used.add(b)
+            key = (-len(pairs), total)
+            if best is None or key < best[0]:
+                best = (key, off, pairs)
+        offs.append(best[1])
+        match.append(best[2])
+    people = []
+    for a in range(len(per_view[0])):
+        members = [(k, match[k][a]) for k in range(4) if a in match[k]]
+        if len(members) < 2:
+            continue
+        X = robust_triangulation([views[k] for k, _ in members],
+                                 [_shift(raw_xy[k][c], offs[k], n) for k, c in members],
+                                 [_shift(raw_vis[k][c], offs[k], n) for k, c in members])
         people.append((members, X))
-        for k, c in members:
-            free[k].discard(c)
     results = {}
     for k, view in enumerate(views):
         track = default[k]
