@@ -15,6 +15,7 @@ from .grounding import place_root
 from .lifting import Camera, Lifted, lift
 from .pose_tracking import PoseTrack, track_pose
 from .retarget import rig_rotations, to_world
+from .sides import fix_swaps
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Capture:
 
 
 def motion_from_track(track: PoseTrack, camera: Camera | None = None, track_fingers: bool = False) -> tuple[Motion, Lifted]:
+    track, swaps = fix_swaps(track)
     lifted = lift(track, camera)
     world, pitch = to_world(lifted.joints)
     rotations = rig_rotations(world)
@@ -50,6 +52,7 @@ def motion_from_track(track: PoseTrack, camera: Camera | None = None, track_fing
             "cameraPitchDeg": round(pitch, 1),
             "focalPx": round(lifted.camera.focal, 1),
             "fingers": bool(track_fingers and track.hands_world is not None),
+            "leftRightSwapsFixed": swaps,
             **ground,
         },
     }
