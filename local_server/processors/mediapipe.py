@@ -94,7 +94,6 @@ class MediaPipeProcessor:
             "actors": 1,
             "tracking": tracking,
         }
-        if track.people_at_start > 1:
-            metadata["note"] = (f"{track.people_at_start} people were in view; the largest one was followed "
-                                "through the whole clip.")
+        if "warning" in tracking:
+            metadata["note"] = tracking["warning"]
         return ProcessorResult(files=files, metadata=metadata)
