@@ -12,6 +12,7 @@ from .. import rig
 from ..motion import Motion
 from . import fingers
 from .grounding import place_root
+from .smoothing import fill_gaps
 from .lifting import Camera, Lifted, lift
 from .pose_tracking import PoseTrack, track_pose
 from .retarget import rig_rotations, to_world
@@ -40,7 +41,7 @@ def motion_from_track(track: PoseTrack, camera: Camera | None = None, track_fing
         rotations=np.stack([rotations[n] for n in names], axis=1),
         start_time=track.start_frame / track.fps,
     )
-    ground = place_root(motion, world, track.fps)
+    ground = place_root(motion, world, track.fps, fill_gaps(track.image_xy))
     motion.metadata = {
         "processor": "mediapipe",
         "tracking": {
