@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Accuracy and speed of the `mediapipe` processor, beside raw MediaPipe in the same run.
 
-    .venv/bin/python -m benchmarks.mocap [real] [multi] [synthetic] [speed] [--json PATH]
+    .venv/bin/python -m benchmarks.mocap [real] [multi] [synthetic] [speed] [models] [--json PATH]
 
-(`make bench-mocap` runs them all.) Without arguments: all four parts.
+(`make bench-mocap` runs them all.) Without arguments: all five parts.
 - real: Pose2Sim's Demo_SinglePerson (development set), each of its four views scored against a 3D
   reference triangulated from all four calibrated views.
 - multi: Demo_MultiPerson (ACCEPTANCE set, never tuned on), each view against the person followed.
 - synthetic: nine rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
 - speed: our whole processor against a bare MediaPipe loop over the same 640x480 clip, same run.
+- models: the full and the heavy landmark model on the same clips: errors and tracking speed.
 Scores: mean absolute joint-angle error of elbows, knees, shoulders and hips (deg); limb-direction
 error after one rotation per clip (deg); share of frames with a left/right swap; median foot speed
 during contacts (cm/s). "raw" is MediaPipe's world landmarks from the same pass that feeds ours.
@@ -98,6 +99,46 @@ def synthetic(results: dict) -> None:
     results["synthetic"] = res
 
 
+def models(results: dict) -> None:
+    """The full and the heavy landmark model, same clips, same run: errors and tracking speed."""
+    from local_server.mocap.pose_tracking import track_pose
+
+    from .clips import TUNING, VALIDATION
+    from .real import single_person
+    from .renders import ensure_rendered
+    from .synthetic import score_clip
+
+    rows = {}
+    for model in ("full", "heavy"):
+        views = single_person(run_capture, model=model)["views"]
+        rows.update({(f"single {k}", model): v for k, v in views.items()})
+        for half, names in (("tuning", TUNING), ("valid.", VALIDATION)):
+            rows.update({(f"{half} {n}", model): score_clip(n, run_capture, model=model) for n in names})
+    print("\nFull vs heavy landmark model (angle error deg, raw MediaPipe / ours)")
+    print(f"{'':26s}{'full raw':>9s}{'ours':>7s}{'heavy raw':>11s}{'ours':>7s}")
+    labels = sorted({k for k, _ in rows}, key=lambda x: (x.split()[0], x))
+    for label in labels:
+        f, h = rows[(label, "full")], rows[(label, "heavy")]
+        print(f"{label:26s}{f['raw']['angle']:9.1f}{f['ours']['angle']:7.1f}{h['raw']['angle']:11.1f}{h['ours']['angle']:7.1f}")
+    for half in ("single", "tuning", "valid."):
+        sel = [k for k in labels if k.startswith(half)]
+        m = {mdl: (np.mean([rows[(k, mdl)]["raw"]["angle"] for k in sel]), np.mean([rows[(k, mdl)]["ours"]["angle"] for k in sel]))
+             for mdl in ("full", "heavy")}
+        print(f"{'mean ' + half:26s}{m['full'][0]:9.1f}{m['full'][1]:7.1f}{m['heavy'][0]:11.1f}{m['heavy'][1]:7.1f}")
+    clip = ensure_rendered("walk") / "clip.mp4"
+    seconds = {"full": [], "heavy": []}
+    for _ in range(2):
+        for model in seconds:
+            seconds[model].append(track_pose(clip, model=model).seconds)
+    from local_server.video import probe_video
+
+    n = probe_video(clip).frame_count
+    fps = {m: n / min(s) for m, s in seconds.items()}
+    print(f"tracking speed on {n} frames 640x480 (best of 2, alternated): full {fps['full']:.1f} fps, heavy "
+          f"{fps['heavy']:.1f} fps ({fps['heavy'] / fps['full']:.2f}x)")
+    results["models"] = {"rows": {f"{k[0]} | {k[1]}": v for k, v in rows.items()}, "tracking_fps": fps}
+
+
 def bare_mediapipe(clip: Path) -> float:
     """Wall seconds of the plainest loop: decode, Pose.process, keep the landmarks."""
     import mediapipe as mp
@@ -143,11 +184,11 @@ def speed(results: dict) -> None:
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
     parts = [a for a in argv if not a.startswith("--") and not a.endswith(".json")] or ["real", "multi", "synthetic",
-                                                                                         "speed"]
+                                                                                         "speed", "models"]
     out = Path(argv[argv.index("--json") + 1]) if "--json" in argv else ROOT / "benchmarks" / "out" / "mocap.json"
     results: dict = {}
     for part in parts:
-        {"real": real, "multi": multi, "synthetic": synthetic, "speed": speed}[part](results)
+        {"real": real, "multi": multi, "synthetic": synthetic, "speed": speed, "models": models}[part](results)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, default=float))
     return 0

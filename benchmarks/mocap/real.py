@@ -65,8 +65,9 @@ def robust_triangulation(views, xy, vis, max_px: float = 40.0) -> np.ndarray:
     return triangulate(views, xy, w)
 
 
-def _tracks(demo: str, actor: int = 0):
-    return [cached_track(sample_clip(f"{demo}_{v}"), f"{demo}_{v}", actor=actor) for v in VIEWS]
+def _tracks(demo: str, actor: int = 0, model: str = "full"):
+    extra = {"model": model} if model != "full" else {}
+    return [cached_track(sample_clip(f"{demo}_{v}"), f"{demo}_{v}", actor=actor, **extra) for v in VIEWS]
 
 
 def score_view(track, ref_world: np.ndarray, view, run_capture) -> dict:
@@ -90,8 +91,9 @@ def score_view(track, ref_world: np.ndarray, view, run_capture) -> dict:
     return out
 
 
-def single_person(run_capture) -> dict:
-    """Each view of Demo_SinglePerson against the four-view reference."""
+def single_person(run_capture, model: str = "full") -> dict:
+    """Each view of Demo_SinglePerson against the four-view reference (always triangulated from the
+    full model's 2D, so that both models are scored against the same reference)."""
     views = read_qca(calibration_file())
     tracks = _tracks("single_person")
     xy = [v.undistort(t.image_xy) for v, t in zip(views, tracks)]
@@ -101,6 +103,8 @@ def single_person(run_capture) -> dict:
     X = robust_triangulation(views, [_shift(p, o, n) for p, o in zip(xy, offs)],
                              [_shift(w, o, n) for w, o in zip(vis, offs)])
     results = {}
+    if model != "full":
+        tracks = _tracks("single_person", model=model)
     for view, track, off in zip(views, tracks, offs):
         ref = _shift(X, -off, track.frame_count)
         results[view.name] = score_view(track, ref, view, run_capture)

@@ -10,12 +10,13 @@ from .renders import _stamp, ensure_rendered
 from .tracks import cached_track
 
 
-def score_clip(name: str, run_capture) -> dict:
+def score_clip(name: str, run_capture, model: str = "full") -> dict:
     folder = ensure_rendered(name)
     truth = np.load(folder / "truth.npz")
     names = [str(n) for n in truth["joint_names"]]
     ref = {j: truth["joints"][:, names.index(j)] for j in scoring.JOINTS}
-    track = cached_track(folder / "clip.mp4", f"render-{name}-{_stamp(name)}")
+    extra = {"model": model} if model != "full" else {}
+    track = cached_track(folder / "clip.mp4", f"render-{name}-{_stamp(name)}", **extra)
     motion = run_capture(track)
     ours = scoring.from_motion(motion)
     raw = scoring.from_mediapipe(track.world)

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """MediaPipe Pose (and Hands) over the frames of a clip window, following one person.
 
-Uses the legacy `mediapipe.solutions` API with model_complexity=1 only: those models ship in the
-mediapipe 0.10.14 wheel, so nothing is downloaded at run time. With several people in view the
+Uses the legacy `mediapipe.solutions` API with the full landmark model (in the mediapipe 0.10.14
+wheel) or the heavy one (fetched at setup, see models.py); nothing is downloaded at run time. With several people in view the
 largest one at the start is chosen (the actor) and tracked inside a crop around it; each detection
 must continue the actor's last one (ActorFollower), so neither MediaPipe's tracker nor its
 re-detection can hand the take to somebody else: frames without the actor are left empty (lost),
@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .models import make_pose
 
 # MediaPipe Pose landmark indices used across the package.
 NOSE, L_EAR, R_EAR = 0, 7, 8
@@ -206,10 +208,11 @@ class _Crop:
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
                progress: Callable[[int, int], None] | None = None, max_side: int = 640, actor: int = 0,
-               census_seconds: float = 2.0) -> PoseTrack:
+               census_seconds: float = 2.0, model: str = "full") -> PoseTrack:
     """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
     `actor`: which of the people in view at the start to follow, by size (0: the largest). Every
-    `census_seconds` the people in view are counted again (for the job's metadata)."""
+    `census_seconds` the people in view are counted again (for the job's metadata). `model`: the
+    pose landmark model, "full" (in the wheel) or "heavy" (fetched at setup, see models.py)."""
     import cv2
     import mediapipe as mp
 
@@ -230,10 +233,10 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     hands_xy = np.full((count, 2, N_HAND, 2), np.nan) if track_hands else None
 
     crop = _Crop(sw, sh)
-    pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
-                                  min_detection_confidence=0.5, min_tracking_confidence=0.5)
-    hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2, model_complexity=1) if track_hands else None
     census = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    pose = make_pose(model, static_image_mode=False, smooth_landmarks=False, min_detection_confidence=0.5,
+                     min_tracking_confidence=0.5)
+    hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2, model_complexity=1) if track_hands else None
     follower = ActorFollower(fps)
     census_every = max(1, int(round(census_seconds * fps)))
     people_at_start = people_seen = 0
