@@ -124,7 +124,8 @@ class ActorFollower:
         self.resize_per_frame, self.max_resize = resize_per_frame, max_resize
         self.pose_change, self.max_pose_change = pose_change, max_pose_change
         self.last_xy: np.ndarray | None = None
-        self.last_box: tuple[float, float, float, float] | None = None
+        self.last_box: tuple[float, float, float, float] | None = None  # of the body (_BODY)
+        self.crop_box: tuple[float, float, float, float] | None = None  # of everything seen, arms included
         self.gap = 0  # frames since the last accepted detection
 
     def accept(self, xy: np.ndarray, vis: np.ndarray) -> bool:
@@ -132,11 +133,12 @@ class ActorFollower:
         if xy is None:
             self.gap += 1
             return False
-        box = _bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy)
+        box = _bbox(xy[_BODY])
         if self.last_box is not None and not self._continues(xy, box):
             self.gap += 1
             return False
         self.last_xy, self.last_box, self.gap = xy.copy(), box, 0
+        self.crop_box = _bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy)
         return True
 
     def _continues(self, xy: np.ndarray, box) -> bool:
@@ -159,6 +161,10 @@ class ActorFollower:
                      np.median(np.linalg.norm(shifted[_MIRROR] - self.last_xy, axis=-1))) / size
         return bool(change <= min(self.pose_change + 0.4 * self.step * frames, self.max_pose_change))
 
+
+#: Head, shoulders, hips, legs: the landmarks whose box measures a person (arms would change it
+#: with every gesture); all of them, seen or guessed, so the box does not jump with visibility.
+_BODY = np.array(list(range(0, 13)) + list(range(23, 33)))
 
 #: Each landmark's mirror image (left <-> right).
 _MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9] + [i + 1 if i % 2 else i - 1 for i in range(11, 33)])
@@ -265,15 +271,15 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                     image_xy[i] = xy / scale
                     visibility[i] = vis
                     world[i] = [(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark]
-                    crop.follow(follower.last_box)
+                    crop.follow(follower.crop_box)
                     if hands is not None:
                         _hands_into(hands.process(sub), xy, (x0, y0, x1, y1), scale, i, hands_world, hands_xy)
                 else:
                     if xy is not None:  # somebody (or something) else: make MediaPipe let go of it
                         others_rejected += 1
                         pose.reset()
-                    if follower.last_box is not None:
-                        crop.around(follower.last_box, follower.gap)
+                    if follower.crop_box is not None:
+                        crop.around(follower.crop_box, follower.gap)
             if progress is not None:
                 progress(i + 1, count)
     finally:
