@@ -8,7 +8,8 @@
   reference triangulated from all four calibrated views.
 - multi: Demo_MultiPerson (ACCEPTANCE set, never tuned on), each view against the person followed.
 - synthetic: nine rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
-- speed: our whole processor against a bare MediaPipe loop over the same 640x480 clip, same run.
+- speed: our whole processor (MAIN_FBX) against a bare MediaPipe loop over the same 10 s, 30 fps,
+  640x480 clip of a real person, same run, alternated.
 - models: the full and the heavy landmark model on the same clips: errors and tracking speed.
 Scores: mean absolute joint-angle error of elbows, knees, shoulders and hips (deg); limb-direction
 error after one rotation per clip (deg); share of frames with a left/right swap; median foot speed
@@ -154,14 +155,33 @@ def bare_mediapipe(clip: Path) -> float:
     return time.perf_counter() - t
 
 
+def speed_clip() -> Path:
+    """A 10 s, 30 fps, 640x480 clip of a real person (Demo_SinglePerson cam01 forward and backward,
+    three times over, scaled into the frame), made once into the sample cache with imageio-ffmpeg."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from local_server.mocap.sample_clips import default_cache_dir, sample_clip
+
+    out = default_cache_dir() / "clips" / "speed_640x480_30fps_pingpong.mp4"
+    if not out.exists():
+        part = out.with_suffix(".part.mp4")
+        graph = ("[0:v]fps=30,scale=-2:480,pad=640:480:(ow-iw)/2:0,split[f][b];[b]reverse[r];"
+                 "[f][r]concat=n=2:v=1,split=3[a][c][d];[a][c][d]concat=n=3:v=1[out]")
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                        "-i", str(sample_clip("single_person_cam01")), "-filter_complex", graph, "-map", "[out]",
+                        "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", str(part)], check=True)
+        part.replace(out)
+    return out
+
+
 def speed(results: dict) -> None:
     from local_server.processors.base import JobSpec
     from local_server.processors.mediapipe import MediaPipeProcessor
     from local_server.video import probe_video
 
-    from .renders import ensure_rendered
-
-    clip = ensure_rendered("walk") / "clip.mp4"
+    clip = speed_clip()
     info = probe_video(clip)
     processor = MediaPipeProcessor()
     times = {"bare": [], "ours": []}

@@ -275,9 +275,10 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                     if hands is not None:
                         _hands_into(hands.process(sub), xy, (x0, y0, x1, y1), scale, i, hands_world, hands_xy)
                 else:
-                    if xy is not None:  # somebody (or something) else: make MediaPipe let go of it
+                    if xy is not None:  # somebody (or something) else
                         others_rejected += 1
-                        pose.reset()
+                        if follower.gap == 1:  # make MediaPipe let go of it (a reset reloads its models: once)
+                            pose.reset()
                     if follower.crop_box is not None:
                         crop.around(follower.crop_box, follower.gap)
             if progress is not None:
