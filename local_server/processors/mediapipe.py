@@ -92,6 +92,9 @@ class MediaPipeProcessor:
             "frames": len(frames),
             "firstFrame": frames.start,
             "actors": 1,
+            # S1 and S2 alike: the heavy landmark model measured no better than the full one on the
+            # development and tuning sets, at a third of the speed (docs/MOCAP.md).
+            "poseModel": "full",
             "tracking": tracking,
         }
         if "warning" in tracking:
