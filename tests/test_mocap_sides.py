@@ -66,3 +66,15 @@ def test_the_swaps_found_are_reported_with_the_person_still_found_everywhere():
     fixed, info = fix_swaps(track)
     assert info["bodySwapFrames"] == 15
     assert np.isnan(fixed.image_xy[40:43]).all() and np.isfinite(fixed.image_xy[43:, P.L_HIP]).all()
+
+
+def test_a_turn_seen_from_the_back_with_mediapipe_s_labels_is_straightened():
+    # Turning on the spot, MediaPipe takes the back for the front from 100 to 260 degrees.
+    yaw = np.linspace(0.0, 360.0, FRAMES)
+    truth = track_of(skeleton(FRAMES, yaw_deg=yaw, arm_swing_deg=20 * np.sin(np.linspace(0, 6, FRAMES))))
+    seen = mediapipe_swap(truth, np.flatnonzero((yaw > 100) & (yaw < 260)))
+    seen.image_xy += np.random.default_rng(0).normal(0, 2.0, seen.image_xy.shape)
+    fixed, info = fix_swaps(seen)
+    near_own = (np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.L_SHOULDER], axis=-1)
+                < np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.R_SHOULDER], axis=-1))
+    assert near_own.all(), f"left shoulder labelled right in frames {np.flatnonzero(~near_own)}"
