@@ -42,3 +42,21 @@ def test_a_planted_foot_does_not_slide():
     slide = scoring.foot_slide(feet, np.ones((frames, 2), bool), FPS)
     assert slide <= 2.0, f"planted feet slide at {slide:.1f} cm/s"
     assert motion.metadata["tracking"]["plantedFrames"] > 0.8 * frames
+
+
+def test_a_still_foot_carrying_the_body_is_down_though_its_lifted_height_drifts():
+    from local_server.mocap import pose_tracking as P
+    from local_server.mocap.grounding import planted
+    from local_server.mocap.lifting import HIP_C, SHOULDER_C
+
+    frames = 40
+    world = np.zeros((frames, 36, 3))
+    world[:, HIP_C] = (0.0, 0.0, 0.9)
+    world[:, SHOULDER_C] = (0.0, 0.0, 1.4)
+    drift = np.linspace(0.0, 0.12, frames)  # the lift's depth error raising the standing foot
+    for heel, toe, x, z in ((P.R_HEEL, P.R_FOOT, -0.1, drift), (P.L_HEEL, P.L_FOOT, 0.1, 0.3 + 0 * drift)):
+        world[:, heel] = np.stack([np.full(frames, x), np.full(frames, 0.05), z], axis=1)
+        world[:, toe] = world[:, heel] + (0.0, -0.15, 0.0)
+    world[:8, P.L_HEEL, 2] = world[:8, P.L_FOOT, 2] = 0.0  # both feet down at first, then the left raised
+    contact, _ = planted(world, FPS)
+    assert contact[:, 1].all(), f"the standing foot counted as lifted in frames {np.flatnonzero(~contact[:, 1])}"

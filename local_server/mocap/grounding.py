@@ -68,7 +68,12 @@ def planted(world: np.ndarray, fps: float, image_xy: np.ndarray | None = None, s
     rows = np.arange(f)
     slow = speed[rows, lower] < speed_limit
     floor = float(np.median(height[rows, lower][slow])) if slow.any() else float(np.percentile(height.min(1), 10))
-    return (speed < speed_limit) & (height - floor < height_limit), floor
+    # The lifted heights drift by a decimetre with depth errors; a still foot carrying the body while
+    # the other is lifted is down even where its height drifted (not in a jump: there it moves).
+    above = height - floor
+    carrying = np.zeros_like(above, dtype=bool)
+    carrying[rows, lower] = (height[rows, 1 - lower] - height[rows, lower] > 0.1) & (above[rows, lower] < 2.5 * height_limit)
+    return (speed < speed_limit) & ((above < height_limit) | carrying), floor
 
 
 def clean_contacts(contact: np.ndarray, fps: float, seconds: float = 0.1) -> np.ndarray:
