@@ -17,15 +17,18 @@ _BODY = {
 }
 
 
-def skeleton(frames: int, yaw_deg=0.0, arm_swing_deg=None, knee_deg=None, lift_m=None, travel_m=None) -> np.ndarray:
+def skeleton(frames: int, yaw_deg=0.0, arm_swing_deg=None, knee_deg=None, lift_m=None, travel_m=None,
+             elbow_deg=None) -> np.ndarray:
     """(F, 33, 3) landmark positions in the world (X right, Y up, Z away from the camera at Z = -4).
     Each argument may be a number or an (F,) array: the turn of the body (0 faces the camera), the
     left arm's swing forward (the right swings back), the left knee's bend, the body's height off the
-    floor, and its travel along X."""
+    floor, its travel along X, and the left elbow's bend (forearm swinging further forward; default
+    a slight 17 degrees on both arms)."""
     def per_frame(v, default=0.0):
         return np.broadcast_to(np.asarray(default if v is None else v, float), (frames,))
 
     yaw, swing, knee = (np.radians(per_frame(v)) for v in (yaw_deg, arm_swing_deg, knee_deg))
+    elbow = np.radians(per_frame(elbow_deg, np.degrees(0.3)))
     lift, travel = per_frame(lift_m), per_frame(travel_m)
     out = np.zeros((frames, 33, 3))
     for f in range(frames):
@@ -33,13 +36,14 @@ def skeleton(frames: int, yaw_deg=0.0, arm_swing_deg=None, knee_deg=None, lift_m
         for side, s in (("L", 1.0), ("R", -1.0)):
             sh = np.array([0.18 * s, 1.45, 0.0])
             a = swing[f] * s
-            elbow = sh + 0.3 * np.array([0.0, -np.cos(a), np.sin(a)])
-            wrist = elbow + 0.27 * np.array([0.0, -np.cos(a + 0.3), np.sin(a + 0.3)])
+            elbow_p = sh + 0.3 * np.array([0.0, -np.cos(a), np.sin(a)])
+            fa = a + (elbow[f] if side == "L" else 0.3)
+            wrist = elbow_p + 0.27 * np.array([0.0, -np.cos(fa), np.sin(fa)])
             hip = np.array([0.1 * s, 0.95, 0.0])
             k = knee[f] if side == "L" else 0.0
             kneep = hip + 0.45 * np.array([0.0, -np.cos(k / 2), np.sin(k / 2)])
             ankle = kneep + 0.42 * np.array([0.0, -np.cos(k / 2), -np.sin(k / 2)])
-            for name, p in (("SHOULDER", sh), ("ELBOW", elbow), ("WRIST", wrist), ("HIP", hip), ("KNEE", kneep),
+            for name, p in (("SHOULDER", sh), ("ELBOW", elbow_p), ("WRIST", wrist), ("HIP", hip), ("KNEE", kneep),
                             ("ANKLE", ankle)):
                 pts[getattr(P, f"{side}_{name}")] = p
             for name, d in (("PINKY", (0.01 * s, -0.08, 0.0)), ("INDEX", (-0.01 * s, -0.08, 0.02)),
