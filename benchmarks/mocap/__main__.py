@@ -185,7 +185,7 @@ def speed(results: dict) -> None:
     info = probe_video(clip)
     processor = MediaPipeProcessor()
     times = {"bare": [], "ours": []}
-    for _ in range(2):  # alternate, so load from others falls on both
+    for _ in range(3):  # alternate, so load from others falls on both
         times["bare"].append(bare_mediapipe(clip))
         with tempfile.TemporaryDirectory(prefix="mocap-bench-") as tmp:
             t = time.perf_counter()
@@ -193,7 +193,7 @@ def speed(results: dict) -> None:
             times["ours"].append(time.perf_counter() - t)
     bare, ours = min(times["bare"]), min(times["ours"])
     n = info.frame_count
-    print(f"\nSpeed over {n} frames of {info.width}x{info.height} at {info.fps:g} fps (best of 2, alternated):")
+    print(f"\nSpeed over {n} frames of {info.width}x{info.height} at {info.fps:g} fps (best of 3, alternated):")
     print(f"  bare MediaPipe loop (decode + Pose):           {n / bare:6.1f} fps")
     print(f"  our processor (track + lift + retarget + FBX): {n / ours:6.1f} fps")
     print(f"  ratio ours / bare: {bare / ours:.2f}   real-time factor ours: {n / ours / info.fps:.2f}")

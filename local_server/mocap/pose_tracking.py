@@ -6,7 +6,7 @@ wheel) or the heavy one (fetched at setup, see models.py); nothing is downloaded
 largest one at the start is chosen (the actor) and tracked inside a crop around it; each detection
 must continue the actor's last one (ActorFollower), so neither MediaPipe's tracker nor its
 re-detection can hand the take to somebody else: frames without the actor are left empty (lost),
-to be bridged by interpolation, and the people in view are counted every few seconds.
+to be bridged by interpolation, and the people in view are counted every few seconds (4 s by default).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class PoseTrack:
     hands_world: np.ndarray | None = None  # (F, 2, 21, 3) left, right; NaN where not seen
     hands_xy: np.ndarray | None = None  # (F, 2, 21, 2) pixels
     people_at_start: int = 1
-    people_seen: int = 1  # the most people in view at any check (start, every few seconds, losses)
+    people_seen: int = 1  # the most people in view at any count (at the start and every few seconds)
     others_rejected: int = 0  # frames where MediaPipe's detection did not continue the actor's
     seconds: float = 0.0  # wall time spent in decoding + MediaPipe
     notes: dict = field(default_factory=dict)
@@ -214,18 +214,19 @@ class _Crop:
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
                progress: Callable[[int, int], None] | None = None, max_side: int = 640, actor: int = 0,
-               census_seconds: float = 2.0, model: str = "full") -> PoseTrack:
+               census_seconds: float = 4.0, model: str = "full", info=None) -> PoseTrack:
     """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
     `actor`: which of the people in view at the start to follow, by size (0: the largest). Every
     `census_seconds` the people in view are counted again (for the job's metadata). `model`: the
-    pose landmark model, "full" (in the wheel) or "heavy" (fetched at setup, see models.py)."""
+    pose landmark model, "full" (in the wheel) or "heavy" (fetched at setup, see models.py). `info`:
+    the video's VideoInfo when already probed (probing counts the frames: a decode pass)."""
     import cv2
     import mediapipe as mp
 
     from ..video import frame_range, probe_video, read_frames
 
     t0 = time.perf_counter()
-    info = probe_video(video_path)
+    info = info or probe_video(video_path)
     window = frame_range(info, clip_window)
     fps, w, h, first, count = info.fps, info.width, info.height, window.start, len(window)
     frames = read_frames(video_path, window, info)

@@ -66,7 +66,7 @@ class MediaPipeProcessor:
                 progress(pct)
 
         try:
-            track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked)
+            track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked, info=info)
         except NoPersonFound:
             raise ProcessingFailed(
                 f"No person was found in the video: MediaPipe saw nobody in the {len(frames)} frames of the "
