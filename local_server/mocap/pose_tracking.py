@@ -186,9 +186,6 @@ class _Crop:
         self.w, self.h = w, h
         self.box = (0, 0, w, h)
 
-    def full(self) -> None:
-        self.box = (0, 0, self.w, self.h)
-
     def around(self, person: tuple[float, float, float, float], gap: int) -> None:
         """Where to look for a lost actor: around their last box, wider the longer they are lost."""
         size = _height(person)
