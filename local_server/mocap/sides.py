@@ -6,9 +6,12 @@ mind it mirrors the whole skeleton (left labels on the right side, and its world
 the nose behind the ears), and on crossing legs or arms it may swap one pair alone. A real body
 never does either between two frames: both sides move continuously, in the picture and in depth.
 So the labels are chosen per frame by a two-state Viterbi pass (as MediaPipe labelled them, or
-exchanged) that minimises the frame-to-frame travel of each side, with a small cost for disagreeing
-with MediaPipe, so that where travel cannot tell (sides overlapping in a side view) its labels stand.
-The whole body is decided first (torso and head), then each pair of limbs on its own.
+exchanged) that minimises the frame-to-frame travel of each side in the picture, with a small cost
+for disagreeing with MediaPipe, so that where travel cannot tell (sides overlapping in a side view)
+its labels stand. MediaPipe's world depth is not used to decide: across its own swaps it is not
+simply mirrored, and counting it made the decisions worse on real video. The whole body is decided
+first (all landmarks), then the arms and the legs each on their own; a whole-body exchange also
+mirrors MediaPipe's world depth back.
 """
 from __future__ import annotations
 
