@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..export import MOTION_OUTPUTS, export_motion
-from ..overlay import write_overlay_video
+from ..export.overlay import write_overlay_video
 from ..video import frame_range, probe_video
 from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress, refuse_unsupported
 
