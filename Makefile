@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --quiet --disable-pip-version-check
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-fast typecheck test-bpy42 demo server build bench clean
+.PHONY: setup test test-fast typecheck test-bpy42 demo server build bench bench-mocap mocap-models clean
 
 # mediapipe goes in with --no-deps: its full resolution pulls jax and opencv-contrib, which the
 # legacy `solutions` API we use never imports (requirements/mocap.txt lists what it does need).
@@ -59,6 +59,15 @@ build: setup
 
 bench: setup
 	$(PY) -m benchmarks
+
+# The heavy pose model (npm @mediapipe/pose, pinned and checksummed) into the sample cache.
+mocap-models: setup
+	$(PY) -m local_server.mocap.models
+
+# Mocap accuracy and speed beside raw MediaPipe: real video (Pose2Sim demos against their 4-view
+# triangulation), rendered clips (tuning and validation halves), speed, full vs heavy model.
+bench-mocap: setup mocap-models
+	$(PY) -m benchmarks.mocap
 
 clean:
 	rm -rf dist build .pytest_cache

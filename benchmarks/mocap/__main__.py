@@ -1,18 +1,24 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Accuracy and speed of the `mediapipe` processor on a rendered clip with exact ground truth.
+"""Accuracy and speed of the `mediapipe` processor, beside raw MediaPipe in the same run.
 
-    .venv/bin/python -m benchmarks.mocap [--rerender]
+    .venv/bin/python -m benchmarks.mocap [real] [multi] [synthetic] [speed] [models] [--json PATH]
 
-Renders the truth clip once (benchmarks/out/mocap/, cached, git-ignored), then prints the mean
-absolute joint-angle error (elbows, knees, shoulders, hips) of raw MediaPipe world landmarks and
-of our output read back from the exported FBX in bpy, and the processing speed of our processor
-and of a bare MediaPipe loop over the same clip. Results also go to benchmarks/out/mocap/results.json.
+(`make bench-mocap` runs them all.) Without arguments: all five parts.
+- real: Pose2Sim's Demo_SinglePerson (development set), each of its four views scored against a 3D
+  reference triangulated from all four calibrated views.
+- multi: Demo_MultiPerson (ACCEPTANCE set, never tuned on), each view against the person followed.
+- synthetic: nine rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
+- speed: our whole processor (MAIN_FBX) against a bare MediaPipe loop over the same 10 s, 30 fps,
+  640x480 clip of a real person, same run, alternated.
+- models: the full and the heavy landmark model on the same clips: errors and tracking speed.
+Scores: mean absolute joint-angle error of elbows, knees, shoulders and hips (deg); limb-direction
+error after one rotation per clip (deg); share of frames with a left/right swap; median foot speed
+during contacts (cm/s). "raw" is MediaPipe's world landmarks from the same pass that feeds ours.
+Renders and MediaPipe passes are cached under ~/.cache/move_ai_samples (see clips.py, tracks.py).
 """
 from __future__ import annotations
 
-import hashlib
 import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,42 +27,121 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-OUT = ROOT / "benchmarks" / "out" / "mocap"
-ANGLES = ["LeftElbow", "RightElbow", "LeftKnee", "RightKnee", "LeftShoulder", "RightShoulder", "LeftHip", "RightHip"]
 
 
-def joint_angles(get) -> dict[str, np.ndarray]:
-    """The angle (degrees) at each benchmark joint, from a function giving a joint's (F, 3) positions."""
-    from local_server.mocap.lifting import joint_angle
+def run_capture(track):
+    from local_server.mocap.pipeline import motion_from_track
 
-    out = {}
-    for s in ("Left", "Right"):
-        out[f"{s}Elbow"] = joint_angle(get(f"{s}Shoulder"), get(f"{s}Elbow"), get(f"{s}Wrist"))
-        out[f"{s}Knee"] = joint_angle(get(f"{s}Hip"), get(f"{s}Knee"), get(f"{s}Ankle"))
-        out[f"{s}Shoulder"] = joint_angle(get(f"{s}Elbow"), get(f"{s}Shoulder"), get(f"{s}Hip"))
-        out[f"{s}Hip"] = joint_angle(get(f"{s}Knee"), get(f"{s}Hip"), get(f"{s}Shoulder"))
-    return out
+    return motion_from_track(track)[0]
 
 
-def ensure_truth(rerender: bool) -> Path:
-    """Render the clip unless a render from the same scene script is cached."""
-    stamp = hashlib.sha256((ROOT / "benchmarks" / "mocap" / "scene.py").read_bytes()).hexdigest()[:16]
-    stamp_file = OUT / "scene.stamp"
-    if (not rerender and stamp_file.exists() and stamp_file.read_text() == stamp
-            and (OUT / "clip.mp4").exists() and (OUT / "truth.npz").exists()):
-        return OUT
-    OUT.mkdir(parents=True, exist_ok=True)
-    t = time.perf_counter()
-    print("rendering the ground-truth clip (Workbench, 640x480) ...", flush=True)
-    subprocess.run([sys.executable, "-m", "benchmarks.mocap.scene", str(OUT)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
-    stamp_file.write_text(stamp)
-    print(f"  rendered in {time.perf_counter() - t:.0f} s", flush=True)
-    return OUT
+def _row(label: str, r: dict, extra: str = "") -> str:
+    o, w = r["ours"], r["raw"]
+    ratio = o["angle"] / w["angle"] if w["angle"] else float("nan")
+    slide = r.get("slide", {})
+    return (f"{label:18s}{w['angle']:7.1f}{o['angle']:7.1f}{ratio:7.2f}  {w['limb_dir']:7.1f}{o['limb_dir']:7.1f}"
+            f"  {w['swap_pct']:6.0f}%{o['swap_pct']:6.0f}%  {slide.get('ours', float('nan')):7.1f}"
+            f"{slide.get('reference', float('nan')):7.1f}{extra}")
 
 
-def bare_mediapipe(clip: Path) -> tuple[np.ndarray, float]:
-    """World landmarks (F, 33, 3) and wall seconds of the plainest loop: decode, Pose.process, keep."""
+_HEAD = (f"{'':18s}{'angle error deg':>21s}  {'limb dir deg':>14s}  {'L/R swaps':>14s}  {'slide cm/s':>14s}\n"
+         f"{'':18s}{'raw':>7s}{'ours':>7s}{'ratio':>7s}  {'raw':>7s}{'ours':>7s}  {'raw':>7s}{'ours':>7s}  "
+         f"{'ours':>7s}{'ref':>7s}")
+
+
+def _summary(label: str, rows: dict) -> str:
+    raw = np.mean([r["raw"]["angle"] for r in rows.values()])
+    ours = np.mean([r["ours"]["angle"] for r in rows.values()])
+    worst = max(r["ours"]["angle"] / r["raw"]["angle"] for r in rows.values())
+    return f"{label:18s}{raw:7.1f}{ours:7.1f}{ours / raw:7.2f}   (worst ratio {worst:.2f})"
+
+
+def real(results: dict) -> None:
+    from .real import single_person
+
+    res = single_person(run_capture)
+    results["single_person"] = res
+    print(f"\nDemo_SinglePerson (development), each view vs the 4-view reference; offsets {res['offsets']}")
+    print(_HEAD)
+    for name, r in res["views"].items():
+        print(_row(name, r))
+    print(_summary("mean", res["views"]))
+
+
+def multi(results: dict) -> None:
+    from .real import multi_person
+
+    res = multi_person(run_capture)
+    results["multi_person"] = res
+    print(f"\nDemo_MultiPerson (ACCEPTANCE: not tuned on), each view vs the person it chose; "
+          f"{len(res['people'])} people triangulated")
+    print(_HEAD + "  on another person (frames) / people seen / lost")
+    for name, r in res["views"].items():
+        m = r["metadata"]
+        print(_row(name, r, f"  {r['frames_on_another_person']:4d} / {m.get('peopleSeen', m.get('peopleAtStart'))}"
+                            f" / {m.get('framesLost', '-')}"))
+    print(_summary("mean", res["views"]))
+
+
+def synthetic(results: dict) -> None:
+    from .clips import CLIPS, TUNING, VALIDATION
+    from .synthetic import score_clip
+
+    res = {}
+    for half, names in (("TUNING", TUNING), ("VALIDATION", VALIDATION)):
+        rows = {n: score_clip(n, run_capture) for n in names}
+        res[half.lower()] = rows
+        print(f"\nRendered clips, {half} half, vs exact truth (slide: ours only; airborne cm truth/ours)")
+        print(_HEAD)
+        for n, r in rows.items():
+            a = r["airborne_cm"]
+            print(_row(n, r, f"  {a['truth']:5.0f}/{a['ours']:3.0f}") + f"   {CLIPS[n].what[:40]}")
+        print(_summary("mean", rows))
+    results["synthetic"] = res
+
+
+def models(results: dict) -> None:
+    """The full and the heavy landmark model, same clips, same run: errors and tracking speed."""
+    from local_server.mocap.pose_tracking import track_pose
+
+    from .clips import TUNING, VALIDATION
+    from .real import single_person
+    from .renders import ensure_rendered
+    from .synthetic import score_clip
+
+    rows = {}
+    for model in ("full", "heavy"):
+        views = single_person(run_capture, model=model)["views"]
+        rows.update({(f"single {k}", model): v for k, v in views.items()})
+        for half, names in (("tuning", TUNING), ("valid.", VALIDATION)):
+            rows.update({(f"{half} {n}", model): score_clip(n, run_capture, model=model) for n in names})
+    print("\nFull vs heavy landmark model (angle error deg, raw MediaPipe / ours)")
+    print(f"{'':26s}{'full raw':>9s}{'ours':>7s}{'heavy raw':>11s}{'ours':>7s}")
+    labels = sorted({k for k, _ in rows}, key=lambda x: (x.split()[0], x))
+    for label in labels:
+        f, h = rows[(label, "full")], rows[(label, "heavy")]
+        print(f"{label:26s}{f['raw']['angle']:9.1f}{f['ours']['angle']:7.1f}{h['raw']['angle']:11.1f}{h['ours']['angle']:7.1f}")
+    for half in ("single", "tuning", "valid."):
+        sel = [k for k in labels if k.startswith(half)]
+        m = {mdl: (np.mean([rows[(k, mdl)]["raw"]["angle"] for k in sel]), np.mean([rows[(k, mdl)]["ours"]["angle"] for k in sel]))
+             for mdl in ("full", "heavy")}
+        print(f"{'mean ' + half:26s}{m['full'][0]:9.1f}{m['full'][1]:7.1f}{m['heavy'][0]:11.1f}{m['heavy'][1]:7.1f}")
+    clip = ensure_rendered("walk") / "clip.mp4"
+    seconds = {"full": [], "heavy": []}
+    for _ in range(2):
+        for model in seconds:
+            seconds[model].append(track_pose(clip, model=model).seconds)
+    from local_server.video import probe_video
+
+    n = probe_video(clip).frame_count
+    fps = {m: n / min(s) for m, s in seconds.items()}
+    print(f"tracking speed on {n} frames 640x480 (best of 2, alternated): full {fps['full']:.1f} fps, heavy "
+          f"{fps['heavy']:.1f} fps ({fps['heavy'] / fps['full']:.2f}x)")
+    results["models"] = {"rows": {f"{k[0]} | {k[1]}": v for k, v in rows.items()}, "tracking_fps": fps}
+
+
+def bare_mediapipe(clip: Path) -> float:
+    """Wall seconds of the plainest loop: decode, Pose.process, keep the landmarks."""
     import mediapipe as mp
 
     from local_server.video import read_frames
@@ -66,62 +151,66 @@ def bare_mediapipe(clip: Path) -> tuple[np.ndarray, float]:
     with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
         for rgb in read_frames(clip):
             r = pose.process(rgb)
-            rows.append([(p.x, p.y, p.z) for p in r.pose_world_landmarks.landmark] if r.pose_world_landmarks
-                        else np.full((33, 3), np.nan))
-    return np.array(rows, dtype=float), time.perf_counter() - t
+            rows.append([(p.x, p.y, p.z) for p in r.pose_world_landmarks.landmark] if r.pose_world_landmarks else None)
+    return time.perf_counter() - t
+
+
+def speed_clip() -> Path:
+    """A 10 s, 30 fps, 640x480 clip of a real person (Demo_SinglePerson cam01 forward and backward,
+    three times over, scaled into the frame), made once into the sample cache with imageio-ffmpeg."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from local_server.mocap.sample_clips import default_cache_dir, sample_clip
+
+    out = default_cache_dir() / "clips" / "speed_640x480_30fps_pingpong.mp4"
+    if not out.exists():
+        part = out.with_suffix(".part.mp4")
+        graph = ("[0:v]fps=30,scale=-2:480,pad=640:480:(ow-iw)/2:0,split[f][b];[b]reverse[r];"
+                 "[f][r]concat=n=2:v=1,split=3[a][c][d];[a][c][d]concat=n=3:v=1[out]")
+        subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error",
+                        "-i", str(sample_clip("single_person_cam01")), "-filter_complex", graph, "-map", "[out]",
+                        "-c:v", "libx264", "-crf", "18", "-pix_fmt", "yuv420p", str(part)], check=True)
+        part.replace(out)
+    return out
+
+
+def speed(results: dict) -> None:
+    from local_server.processors.base import JobSpec
+    from local_server.processors.mediapipe import MediaPipeProcessor
+    from local_server.video import probe_video
+
+    clip = speed_clip()
+    info = probe_video(clip)
+    processor = MediaPipeProcessor()
+    times = {"bare": [], "ours": []}
+    for _ in range(3):  # alternate, so load from others falls on both
+        times["bare"].append(bare_mediapipe(clip))
+        with tempfile.TemporaryDirectory(prefix="mocap-bench-") as tmp:
+            t = time.perf_counter()
+            processor.process(JobSpec("bench", clip, ["MAIN_FBX"]), Path(tmp), lambda pct: None)
+            times["ours"].append(time.perf_counter() - t)
+    bare, ours = min(times["bare"]), min(times["ours"])
+    n = info.frame_count
+    print(f"\nSpeed over {n} frames of {info.width}x{info.height} at {info.fps:g} fps (best of 3, alternated):")
+    print(f"  bare MediaPipe loop (decode + Pose):           {n / bare:6.1f} fps")
+    print(f"  our processor (track + lift + retarget + FBX): {n / ours:6.1f} fps")
+    print(f"  ratio ours / bare: {bare / ours:.2f}   real-time factor ours: {n / ours / info.fps:.2f}")
+    results["speed"] = {"frames": n, "bare_fps": n / bare, "ours_fps": n / ours, "ratio": bare / ours,
+                        "realtime": n / ours / info.fps}
 
 
 def main(argv: list[str]) -> int:
     sys.path.insert(0, str(ROOT))
-    from local_server.mocap import pose_tracking as P
-    from local_server.processors.base import JobSpec
-    from local_server.processors.mediapipe import MediaPipeProcessor
-
-    out = ensure_truth("--rerender" in argv)
-    truth = np.load(out / "truth.npz")
-    names = [str(n) for n in truth["joint_names"]]
-    gt = joint_angles(lambda n: truth["joints"][:, names.index(n)])
-    frames = truth["joints"].shape[0]
-    clip = out / "clip.mp4"
-
-    mp_index = {f"{s}{j}": getattr(P, f"{s[0]}_{j.upper()}") for s in ("Left", "Right")
-                for j in ("Shoulder", "Elbow", "Wrist", "Hip", "Knee", "Ankle")}
-    world, bare_s = bare_mediapipe(clip)
-    raw = joint_angles(lambda n: world[:, mp_index[n]])
-
-    processor = MediaPipeProcessor()
-    with tempfile.TemporaryDirectory(prefix="mocap-bench-") as tmp:
-        t = time.perf_counter()
-        result = processor.process(JobSpec("bench", clip, ["MAIN_FBX"]), Path(tmp), lambda pct: None)
-        ours_s = time.perf_counter() - t
-        back = Path(tmp) / "back.npz"
-        subprocess.run([sys.executable, "-m", "benchmarks.mocap.read_fbx", str(result.files["MAIN_FBX"]),
-                        str(float(truth["fps"])), str(frames), str(back)], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL)
-        fbx = np.load(back)
-    fbx_names = [str(n) for n in fbx["joint_names"]]
-    ours = joint_angles(lambda n: fbx["joints"][:, fbx_names.index(n)])
-
-    def err(est: dict) -> dict:
-        return {k: float(np.nanmean(np.abs(est[k] - gt[k]))) for k in ANGLES}
-
-    raw_err, ours_err = err(raw), err(ours)
-    print(f"\nMean absolute joint-angle error over {frames} frames (degrees)")
-    print(f"{'joint':15s}{'raw MediaPipe':>15s}{'ours (FBX)':>12s}")
-    for k in ANGLES:
-        print(f"{k:15s}{raw_err[k]:15.1f}{ours_err[k]:12.1f}")
-    overall_raw, overall_ours = float(np.mean(list(raw_err.values()))), float(np.mean(list(ours_err.values())))
-    print(f"{'overall':15s}{overall_raw:15.1f}{overall_ours:12.1f}")
-    bare_fps, ours_fps = frames / bare_s, frames / ours_s
-    print(f"\nSpeed over the same {frames} frames (640x480):")
-    print(f"  bare MediaPipe loop (decode + Pose):          {bare_fps:6.1f} fps")
-    print(f"  our processor (track + lift + retarget + FBX): {ours_fps:6.1f} fps  ({ours_s:.1f} s)")
-    print(f"  ratio ours / bare:                             {ours_fps / bare_fps:6.2f}")
-    results = {"frames": frames, "angle_error_deg": {"raw_mediapipe": raw_err, "ours_fbx": ours_err,
-               "overall_raw": overall_raw, "overall_ours": overall_ours},
-               "fps": {"bare_mediapipe": bare_fps, "ours": ours_fps, "ratio": ours_fps / bare_fps},
-               "tracking": result.metadata.get("tracking")}
-    (out / "results.json").write_text(json.dumps(results, indent=2))
+    parts = [a for a in argv if not a.startswith("--") and not a.endswith(".json")] or ["real", "multi", "synthetic",
+                                                                                         "speed", "models"]
+    out = Path(argv[argv.index("--json") + 1]) if "--json" in argv else ROOT / "benchmarks" / "out" / "mocap.json"
+    results: dict = {}
+    for part in parts:
+        {"real": real, "multi": multi, "synthetic": synthetic, "speed": speed, "models": models}[part](results)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=1, default=float))
     return 0
 
 

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Renders the ground-truth clip: a humanoid on Rigify's metarig moving its arms, bending its elbows
-and squatting, with each joint's true 3D position recorded per frame.
+"""Renders one ground-truth clip of `clips.py`: a humanoid on Rigify's metarig, each joint's true 3D
+position recorded per frame.
 
-Run in the bpy environment: `python -m benchmarks.mocap.scene OUT_DIR`. Writes OUT_DIR/frames/*.png,
+Run in the bpy environment: `python -m benchmarks.mocap.scene OUT_DIR CLIP`. Writes OUT_DIR/frames/*.png,
 OUT_DIR/truth.npz and OUT_DIR/clip.mp4 (25 fps, 640x480). The figure has a face, hair and clothes
 colours because MediaPipe reads a faceless figure as seen from behind and swaps left and right.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-FPS = 25
+from .clips import CLIPS, FPS, Clip
+
 WIDTH, HEIGHT = 640, 480
 LENS_MM, SENSOR_MM = 50.0, 36.0
 CAMERA_LOCATION = (0.0, -5.2, 1.05)
-YAW_DEG = 25.0  # the figure turns a little, so limbs bend partly toward the camera
 
 #: Joints recorded as truth: name -> (bone, "head" | "tail").
 TRUTH_JOINTS = {
@@ -33,45 +33,6 @@ TRUTH_JOINTS = {
     "Neck": ("spine.004", "head"), "Head": ("spine.006", "head"),
 }
 
-# Key poses as world directions (before the figure's yaw) of bones in the figure's frame:
-# it faces -Y, its left is +X. Right-side directions are mirrored unless given.
-_DOWN_ARM = {"upper_arm": (0.35, 0.0, -1.0), "forearm": (0.3, -0.15, -1.0)}
-_STAND_LEGS = {"thigh": (0.0, -0.04, -1.0), "shin": (0.0, 0.05, -1.0)}
-_UPRIGHT = (0.0, 0.0, 1.0)
-
-
-def _pose(left_arm, right_arm=None, legs=None, lean=_UPRIGHT):
-    right_arm = right_arm or left_arm
-    legs = legs or _STAND_LEGS
-    out = {}
-    for part, vec in left_arm.items():
-        out[f"{part}.L"] = vec
-    for part, vec in right_arm.items():
-        out[f"{part}.R"] = (-vec[0], vec[1], vec[2])
-    for part, vec in legs.items():
-        out[f"{part}.L"] = vec
-        out[f"{part}.R"] = (-vec[0], vec[1], vec[2])
-    for spine in ("spine.001", "spine.002", "spine.003"):
-        out[spine] = lean
-    return out
-
-
-KEYS = [  # (frame, pose)
-    (0, _pose(_DOWN_ARM)),
-    (10, _pose({"upper_arm": (0.15, -1.0, 0.1), "forearm": (0.15, -1.0, 0.15)})),  # arms forward, at the camera
-    (20, _pose({"upper_arm": (0.2, -1.0, 0.0), "forearm": (0.1, -0.3, 1.0)},  # left elbow bent up
-               {"upper_arm": (0.25, -1.0, -0.2), "forearm": (-0.6, -1.0, 0.0)})),  # right forearm across
-    (30, _pose({"upper_arm": (1.0, -0.1, -0.2), "forearm": (0.3, -1.0, 0.1)},  # left elbow bent forward
-               {"upper_arm": (1.0, 0.0, 0.6), "forearm": (0.3, -0.5, 1.0)})),  # right arm up and bent
-    (40, _pose({"upper_arm": (0.3, -0.1, 1.0), "forearm": (0.2, -0.2, 1.0)})),  # both arms overhead
-    (50, _pose(_DOWN_ARM)),
-    (62, _pose({"upper_arm": (0.15, -1.0, 0.0), "forearm": (0.1, -1.0, 0.1)},  # squat, arms forward
-               legs={"thigh": (0.12, -0.9, -0.5), "shin": (0.03, 0.4, -1.0)}, lean=(0.0, -0.45, 1.0))),
-    (68, _pose({"upper_arm": (0.15, -1.0, 0.0), "forearm": (0.1, -1.0, 0.1)},
-               legs={"thigh": (0.12, -0.9, -0.5), "shin": (0.03, 0.4, -1.0)}, lean=(0.0, -0.45, 1.0))),
-    (79, _pose(_DOWN_ARM)),
-]
-FRAME_COUNT = 80
 ORDER = ["spine.001", "spine.002", "spine.003", "upper_arm.L", "forearm.L", "upper_arm.R", "forearm.R",
          "thigh.L", "shin.L", "thigh.R", "shin.R"]
 
@@ -85,13 +46,20 @@ def _slerp_dir(a, b, t):
     return (math.sin((1 - t) * ang) * a + math.sin(t * ang) * b) / math.sin(ang)
 
 
-def pose_at(frame: int) -> dict:
-    for (f0, p0), (f1, p1) in zip(KEYS, KEYS[1:]):
+def pose_at(clip: Clip, frame: int) -> dict:
+    for (f0, p0), (f1, p1) in zip(clip.keys, clip.keys[1:]):
         if f0 <= frame <= f1:
             t = (frame - f0) / (f1 - f0)
             t = t * t * (3 - 2 * t)  # ease in and out like an animator's default curve
             return {k: _slerp_dir(p0[k], p1[k], t) for k in p0}
-    return KEYS[-1][1]
+    return clip.keys[-1][1]
+
+
+def _interp(keys: list, frame: int) -> np.ndarray:
+    """Linear interpolation of (frame, value) keys, held at the ends."""
+    frames = [k[0] for k in keys]
+    values = np.array([np.atleast_1d(k[1]) for k in keys], float)
+    return np.array([np.interp(frame, frames, values[:, i]) for i in range(values.shape[1])])
 
 
 def _material(bpy, name, rgb):
@@ -192,7 +160,6 @@ def build_scene(bpy):
     bpy.ops.mesh.primitive_plane_add(size=30, location=(0, 0, 0))
     bpy.context.object.data.materials.append(m["floor"])
 
-    arm.rotation_euler = (0, 0, math.radians(YAW_DEG))
     cam_data = bpy.data.cameras.new("Camera")
     cam_data.lens = LENS_MM
     cam_data.sensor_width = SENSOR_MM
@@ -217,11 +184,14 @@ def build_scene(bpy):
     return arm
 
 
-def apply_pose(bpy, arm, targets: dict) -> None:
-    """Turn each bone (parents first) so it points along its target direction, a pure swing from rest."""
+def apply_pose(bpy, arm, targets: dict, yaw_deg: float, travel) -> None:
+    """Turn each bone (parents first) so it points along its target direction, a pure swing from rest;
+    then stand the figure on the floor and move it by `travel` (forward, left, up in its own frame)."""
     from mathutils import Matrix, Vector
 
-    yaw = Matrix.Rotation(math.radians(YAW_DEG), 3, "Z")
+    arm.rotation_euler = (0, 0, math.radians(yaw_deg))
+    bpy.context.view_layer.update()
+    yaw = Matrix.Rotation(math.radians(yaw_deg), 3, "Z")
     to_arm = arm.matrix_world.to_3x3().inverted() @ yaw  # figure frame -> armature space (no yaw left)
     for pb in arm.pose.bones:
         pb.rotation_mode = "QUATERNION"
@@ -254,7 +224,9 @@ def apply_pose(bpy, arm, targets: dict) -> None:
         bpy.context.view_layer.update()
     ankle_rest = min(arm.data.bones[f"foot.{s}"].head_local.z for s in ("L", "R"))
     ankle_now = min((arm.matrix_world @ arm.pose.bones[f"foot.{s}"].head).z for s in ("L", "R"))
-    arm.location = (0, 0, ankle_rest - ankle_now)
+    forward, left, up = travel
+    offset = yaw @ Vector((left, -forward, 0.0))
+    arm.location = (offset.x, offset.y, ankle_rest - ankle_now + up)
     bpy.context.view_layer.update()
 
 
@@ -266,26 +238,26 @@ def truth_positions(arm) -> np.ndarray:
     return np.array(rows)
 
 
-def render(out_dir: Path) -> None:
+def render(out_dir: Path, clip_name: str) -> None:
     import bpy
 
+    clip = CLIPS[clip_name]
     out_dir = Path(out_dir)
     frames_dir = out_dir / "frames"
     frames_dir.mkdir(parents=True, exist_ok=True)
     arm = build_scene(bpy)
     scene = bpy.context.scene
     truth = []
-    for frame in range(FRAME_COUNT):
-        apply_pose(bpy, arm, pose_at(frame))
+    for frame in range(clip.frames):
+        apply_pose(bpy, arm, pose_at(clip, frame), float(_interp(clip.yaw, frame)[0]), _interp(clip.travel, frame))
         truth.append(truth_positions(arm))
         scene.render.filepath = str(frames_dir / f"frame_{frame:04d}.png")
         bpy.ops.render.render(write_still=True)
-        print(f"rendered frame {frame + 1}/{FRAME_COUNT}", flush=True)
+        print(f"rendered frame {frame + 1}/{clip.frames}", flush=True)
     cam = scene.camera
     np.savez(out_dir / "truth.npz", joints=np.array(truth), joint_names=np.array(list(TRUTH_JOINTS)),
              fps=FPS, width=WIDTH, height=HEIGHT,
              focal_px=LENS_MM / SENSOR_MM * WIDTH, camera_matrix_world=np.array(cam.matrix_world))
-    bpy.ops.wm.save_as_mainfile(filepath=str(out_dir / "truth_scene.blend"))
     encode(frames_dir, out_dir / "clip.mp4")
 
 
@@ -299,4 +271,4 @@ def encode(frames_dir: Path, clip: Path) -> None:
 
 
 if __name__ == "__main__":
-    render(Path(sys.argv[1]))
+    render(Path(sys.argv[1]), sys.argv[2])

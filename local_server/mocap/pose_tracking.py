@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """MediaPipe Pose (and Hands) over the frames of a clip window, following one person.
 
-Uses the legacy `mediapipe.solutions` API with model_complexity=1 only: those models ship in the
-mediapipe 0.10.14 wheel, so nothing is downloaded at run time. With several people in view the
-largest one at the start is chosen and then tracked inside a crop around it, so MediaPipe's own
-re-detection cannot jump to somebody else.
+Uses the legacy `mediapipe.solutions` API with the full landmark model (in the mediapipe 0.10.14
+wheel) or the heavy one (fetched at setup, see models.py); nothing is downloaded at run time. With several people in view the
+largest one at the start is chosen (the actor) and tracked inside a crop around it; each detection
+must continue the actor's last one (ActorFollower), so neither MediaPipe's tracker nor its
+re-detection can hand the take to somebody else: frames without the actor are left empty (lost),
+to be bridged by interpolation, and the people in view are counted every few seconds (4 s by default).
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from .models import make_pose
 
 # MediaPipe Pose landmark indices used across the package.
 NOSE, L_EAR, R_EAR = 0, 7, 8
@@ -50,6 +54,8 @@ class PoseTrack:
     hands_world: np.ndarray | None = None  # (F, 2, 21, 3) left, right; NaN where not seen
     hands_xy: np.ndarray | None = None  # (F, 2, 21, 2) pixels
     people_at_start: int = 1
+    people_seen: int = 1  # the most people in view at any count (at the start and every few seconds)
+    others_rejected: int = 0  # frames where MediaPipe's detection did not continue the actor's
     seconds: float = 0.0  # wall time spent in decoding + MediaPipe
     notes: dict = field(default_factory=dict)
 
@@ -75,15 +81,20 @@ def _area(box) -> float:
     return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
 
 
-def find_people(rgb: np.ndarray, max_people: int = 4) -> list[tuple[float, float, float, float]]:
-    """Bounding boxes (pixels) of the people in one image: detect, paint the person out, repeat."""
+def find_people(rgb: np.ndarray, max_people: int = 4, pose=None) -> list[tuple[float, float, float, float]]:
+    """Bounding boxes (pixels) of the people in one image: detect, paint the person out, repeat.
+    `pose`: a static-image MediaPipe Pose to reuse (one is made and closed otherwise)."""
+    import contextlib
+
     import mediapipe as mp
 
     image = rgb.copy()
     h, w = image.shape[:2]
     boxes = []
     fill = np.median(image.reshape(-1, 3), axis=0).astype(np.uint8)
-    with mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) as pose:
+    own = pose is None
+    with (mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1) if own
+          else contextlib.nullcontext(pose)) as pose:
         for _ in range(max_people):
             result = pose.process(image)
             if result.pose_landmarks is None:
@@ -100,6 +111,73 @@ def find_people(rgb: np.ndarray, max_people: int = 4) -> list[tuple[float, float
     return boxes
 
 
+class ActorFollower:
+    """Is this detection still the actor? MediaPipe's tracker keeps whoever it last saw in its region,
+    and re-detection picks anybody, so each detection must continue the actor's last accepted one:
+    its box near where the actor was (allowing for the frames since), of a similar size, and its
+    keypoints, shifted by the box's move, near the actor's. Otherwise the frame is lost, not given
+    to someone else."""
+
+    def __init__(self, fps: float, body_per_second: float = 1.5, resize_per_frame: float = 1.1, max_resize: float = 1.3,
+                 pose_change: float = 0.08, max_pose_change: float = 0.2):
+        self.step = body_per_second / max(fps, 1.0)  # how far (in body heights) the actor may move per frame
+        self.resize_per_frame, self.max_resize = resize_per_frame, max_resize
+        self.pose_change, self.max_pose_change = pose_change, max_pose_change
+        self.last_xy: np.ndarray | None = None
+        self.last_box: tuple[float, float, float, float] | None = None  # of the body (_BODY)
+        self.crop_box: tuple[float, float, float, float] | None = None  # of everything seen, arms included
+        self.gap = 0  # frames since the last accepted detection
+
+    def accept(self, xy: np.ndarray, vis: np.ndarray) -> bool:
+        """Record and return whether this frame's detection (or None) is the actor."""
+        if xy is None:
+            self.gap += 1
+            return False
+        box = _bbox(xy[_BODY])
+        if self.last_box is not None and not self._continues(xy, box):
+            self.gap += 1
+            return False
+        self.last_xy, self.last_box, self.gap = xy.copy(), box, 0
+        self.crop_box = _bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy)
+        return True
+
+    def _continues(self, xy: np.ndarray, box) -> bool:
+        size = max(_height(self.last_box), 1.0)
+        frames = self.gap + 1
+        allowance = min(1.0, 0.1 + self.step * frames)  # in body heights
+        moved = np.subtract(_centre(box), _centre(self.last_box))
+        if np.hypot(*moved) > allowance * size:
+            return False
+        ratio = _height(box) / size
+        # A person's size in the picture changes slowly (walking toward the camera: ~2% a frame at 30 fps).
+        resize = min(self.resize_per_frame ** frames, self.max_resize)
+        if not 1 / resize <= ratio <= resize:
+            return False
+        # Keypoints against the last accepted ones, carried by the box's move: another person at the
+        # same place has another pose. Either labelling counts: MediaPipe's own left/right swaps are
+        # the actor still (sides.py undoes them).
+        shifted = xy - moved
+        change = min(np.median(np.linalg.norm(shifted - self.last_xy, axis=-1)),
+                     np.median(np.linalg.norm(shifted[_MIRROR] - self.last_xy, axis=-1))) / size
+        return bool(change <= min(self.pose_change + 0.4 * self.step * frames, self.max_pose_change))
+
+
+#: Head, shoulders, hips, legs: the landmarks whose box measures a person (arms would change it
+#: with every gesture); all of them, seen or guessed, so the box does not jump with visibility.
+_BODY = np.array(list(range(0, 13)) + list(range(23, 33)))
+
+#: Each landmark's mirror image (left <-> right).
+_MIRROR = np.array([0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9] + [i + 1 if i % 2 else i - 1 for i in range(11, 33)])
+
+
+def _height(box) -> float:
+    return max(box[3] - box[1], box[2] - box[0])
+
+
+def _centre(box) -> tuple[float, float]:
+    return ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+
+
 class _Crop:
     """A square-ish window around the tracked person that moves only when the person nears its edge,
     because MediaPipe's tracker carries its region of interest over from the previous frame."""
@@ -108,8 +186,13 @@ class _Crop:
         self.w, self.h = w, h
         self.box = (0, 0, w, h)
 
-    def full(self) -> None:
-        self.box = (0, 0, self.w, self.h)
+    def around(self, person: tuple[float, float, float, float], gap: int) -> None:
+        """Where to look for a lost actor: around their last box, wider the longer they are lost."""
+        size = _height(person)
+        half = (0.8 + 0.1 * gap) * size + 8
+        cx, cy = _centre(person)
+        self.box = (int(max(0, cx - half)), int(max(0, cy - half)),
+                    int(min(self.w, cx + half)), int(min(self.h, cy + half)))
 
     def follow(self, person: tuple[float, float, float, float], force: bool = False) -> None:
         px0, py0, px1, py1 = person
@@ -127,15 +210,20 @@ class _Crop:
 
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
-               progress: Callable[[int, int], None] | None = None, max_side: int = 640) -> PoseTrack:
-    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete."""
+               progress: Callable[[int, int], None] | None = None, max_side: int = 640, actor: int = 0,
+               census_seconds: float = 4.0, model: str = "full", info=None) -> PoseTrack:
+    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
+    `actor`: which of the people in view at the start to follow, by size (0: the largest). Every
+    `census_seconds` the people in view are counted again (for the job's metadata). `model`: the
+    pose landmark model, "full" (in the wheel) or "heavy" (fetched at setup, see models.py). `info`:
+    the video's VideoInfo when already probed (probing counts the frames: a decode pass)."""
     import cv2
     import mediapipe as mp
 
     from ..video import frame_range, probe_video, read_frames
 
     t0 = time.perf_counter()
-    info = probe_video(video_path)
+    info = info or probe_video(video_path)
     window = frame_range(info, clip_window)
     fps, w, h, first, count = info.fps, info.width, info.height, window.start, len(window)
     frames = read_frames(video_path, window, info)
@@ -149,44 +237,53 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     hands_xy = np.full((count, 2, N_HAND, 2), np.nan) if track_hands else None
 
     crop = _Crop(sw, sh)
-    pose = mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1, smooth_landmarks=False,
-                                  min_detection_confidence=0.5, min_tracking_confidence=0.5)
+    census = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1)
+    pose = make_pose(model, static_image_mode=False, smooth_landmarks=False, min_detection_confidence=0.5,
+                     min_tracking_confidence=0.5)
     hands = mp.solutions.hands.Hands(static_image_mode=False, max_num_hands=2, model_complexity=1) if track_hands else None
-    people_at_start = 0
+    follower = ActorFollower(fps)
+    census_every = max(1, int(round(census_seconds * fps)))
+    people_at_start = people_seen = 0
+    others_rejected = 0
     chosen = False
-    misses = 0
     try:
         for i, rgb in enumerate(frames):
             if scale < 1.0:
                 rgb = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-            if not chosen:
-                boxes = find_people(rgb)
-                if boxes:
+            if not chosen or i % census_every == 0:
+                boxes = find_people(rgb, pose=census)
+                people_seen = max(people_seen, len(boxes))
+                if boxes and not chosen:
                     people_at_start = len(boxes)
-                    crop.follow(max(boxes, key=_area), force=True)
+                    crop.follow(sorted(boxes, key=_area, reverse=True)[min(actor, len(boxes) - 1)], force=True)
                     chosen = True
             if chosen:
                 x0, y0, x1, y1 = crop.box
                 sub = np.ascontiguousarray(rgb[y0:y1, x0:x1])
                 result = pose.process(sub)
+                xy = vis = None
                 if result.pose_landmarks is not None:
                     xy, vis = _landmark_array(result.pose_landmarks, x1 - x0, y1 - y0)
                     xy += (x0, y0)
+                if follower.accept(xy, vis):
                     image_xy[i] = xy / scale
                     visibility[i] = vis
                     world[i] = [(p.x, p.y, p.z) for p in result.pose_world_landmarks.landmark]
-                    crop.follow(_bbox(xy[vis > 0.3] if (vis > 0.3).sum() >= 4 else xy))
-                    misses = 0
+                    crop.follow(follower.crop_box)
                     if hands is not None:
                         _hands_into(hands.process(sub), xy, (x0, y0, x1, y1), scale, i, hands_world, hands_xy)
                 else:
-                    misses += 1
-                    if misses >= 3:  # lost: look in the whole frame again (the tracker re-detects there)
-                        crop.full()
+                    if xy is not None:  # somebody (or something) else
+                        others_rejected += 1
+                        if follower.gap == 1:  # make MediaPipe let go of it (a reset reloads its models: once)
+                            pose.reset()
+                    if follower.crop_box is not None:
+                        crop.around(follower.crop_box, follower.gap)
             if progress is not None:
                 progress(i + 1, count)
     finally:
         pose.close()
+        census.close()
         frames.close()
         if hands is not None:
             hands.close()
@@ -194,6 +291,7 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
         raise NoPersonFound()
     return PoseTrack(fps=fps, width=w, height=h, start_frame=first, image_xy=image_xy, visibility=visibility,
                      world=world, hands_world=hands_world, hands_xy=hands_xy, people_at_start=people_at_start,
+                     people_seen=max(people_seen, people_at_start), others_rejected=others_rejected,
                      seconds=time.perf_counter() - t0)
 
 

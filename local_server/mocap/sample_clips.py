@@ -14,13 +14,12 @@ from pathlib import Path
 POSE2SIM_VERSION = "0.10.49"
 _WHEEL = f"pose2sim-{POSE2SIM_VERSION}-py3-none-any.whl"
 
-#: Short names for the clips we use -> their path inside the wheel. One person, full body,
-#: 1080x1920, 60 fps, 100 frames; "multi_person" has a second, larger person in front.
-CLIPS = {
-    "single_person_cam01": "Pose2Sim/Demo_SinglePerson/videos/cam01.mp4",
-    "single_person_cam02": "Pose2Sim/Demo_SinglePerson/videos/cam02.mp4",
-    "multi_person_cam01": "Pose2Sim/Demo_MultiPerson/videos/cam01.mp4",
-}
+#: Short names for the clips -> their path inside the wheel. Full body, 1088x1920, 60 fps, 100
+#: frames; "multi_person" adds a woman, larger in the picture, beside the man, and a bystander.
+#: Both demos are one recording of four calibrated views (CALIBRATION serves them all).
+CLIPS = {f"{demo}_cam0{i}": f"Pose2Sim/Demo_{folder}/videos/cam0{i}.mp4"
+         for demo, folder in (("single_person", "SinglePerson"), ("multi_person", "MultiPerson")) for i in (1, 2, 3, 4)}
+CALIBRATION = "Pose2Sim/Demo_SinglePerson/calibration/Calib.qca.txt"
 
 
 def default_cache_dir() -> Path:
@@ -43,9 +42,17 @@ def _wheel(cache_dir: Path) -> Path:
 
 def sample_clip(name: str = "single_person_cam01", cache_dir: Path | None = None) -> Path:
     """Path of a sample clip on disk, downloading the wheel and extracting the clip on first use."""
+    return _extract(CLIPS[name], f"{name}.mp4", cache_dir)
+
+
+def calibration_file(cache_dir: Path | None = None) -> Path:
+    """The demos' camera calibration (Qualisys .qca.txt: intrinsics, distortion and pose of cam01-04)."""
+    return _extract(CALIBRATION, "Calib.qca.txt", cache_dir)
+
+
+def _extract(member: str, name: str, cache_dir: Path | None) -> Path:
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
-    member = CLIPS[name]
-    target = cache_dir / "clips" / f"{name}.mp4"
+    target = cache_dir / "clips" / name
     if target.exists():
         return target
     wheel = _wheel(cache_dir)

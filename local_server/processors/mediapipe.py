@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ..export import MOTION_OUTPUTS, export_motion
-from ..overlay import write_overlay_video
+from ..export.overlay import write_overlay_video
 from ..video import frame_range, probe_video
 from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress, refuse_unsupported
 
@@ -66,7 +66,7 @@ class MediaPipeProcessor:
                 progress(pct)
 
         try:
-            track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked)
+            track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked, info=info)
         except NoPersonFound:
             raise ProcessingFailed(
                 f"No person was found in the video: MediaPipe saw nobody in the {len(frames)} frames of the "
@@ -92,9 +92,11 @@ class MediaPipeProcessor:
             "frames": len(frames),
             "firstFrame": frames.start,
             "actors": 1,
+            # S1 and S2 alike: the heavy landmark model measured no better than the full one on the
+            # development and tuning sets, at a third of the speed (docs/MOCAP.md).
+            "poseModel": "full",
             "tracking": tracking,
         }
-        if track.people_at_start > 1:
-            metadata["note"] = (f"{track.people_at_start} people were in view; the largest one was followed "
-                                "through the whole clip.")
+        if "warning" in tracking:
+            metadata["note"] = tracking["warning"]
         return ProcessorResult(files=files, metadata=metadata)

@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Depth ambiguity: a limb pointing at the camera looks short whether it is straight or bent; what
+MediaPipe saw of the bend settles it, so a bent arm is not straightened."""
+from __future__ import annotations
+
+import numpy as np
+
+from local_server.mocap import pose_tracking as P
+from local_server.mocap.lifting import Camera, joint_angle, lift
+from mocap_synthetic import CX, CY, FOCAL, skeleton, track_of
+
+FRAMES = 30
+
+
+def test_an_arm_bent_toward_the_camera_keeps_its_bend():
+    # Arm down for a moment (so its length is known), then the upper arm toward the camera and the
+    # forearm bent up by 60 degrees: in the picture the whole arm looks a fifth of its length.
+    moved = np.arange(FRAMES) >= 6
+    world = skeleton(FRAMES, arm_swing_deg=np.where(moved, 75.0, 0.0), elbow_deg=np.where(moved, 60.0, 0.0))
+    truth = joint_angle(world[:, P.L_SHOULDER], world[:, P.L_ELBOW], world[:, P.L_WRIST])
+    joints = lift(track_of(world), Camera(FOCAL, CX, CY)).joints
+    elbow = joint_angle(joints[:, P.L_SHOULDER], joints[:, P.L_ELBOW], joints[:, P.L_WRIST])
+    held = slice(9, None)  # past the smoothing of the move
+    assert np.abs(elbow[held] - truth[held]).max() < 8.0, f"elbow {elbow[held].mean():.0f} deg, truly {truth[10]:.0f}"

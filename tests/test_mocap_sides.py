@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Left stays left: MediaPipe's left/right swaps are found and undone, a real turn is left alone,
+and the captured body never spins to absorb a swap."""
+from __future__ import annotations
+
+import numpy as np
+
+from local_server.mocap import pose_tracking as P
+from local_server.mocap.pipeline import motion_from_track
+from local_server.mocap.sides import _PAIRS_LEG, fix_swaps
+from mocap_synthetic import mediapipe_swap, skeleton, track_of
+
+FRAMES = 60
+
+
+def _walking_in_place():
+    return skeleton(FRAMES, yaw_deg=20.0, arm_swing_deg=30 * np.sin(np.linspace(0, 4 * np.pi, FRAMES)),
+                    knee_deg=40 * np.abs(np.sin(np.linspace(0, 4 * np.pi, FRAMES))))
+
+
+def _hips_facing(motion) -> np.ndarray:
+    """Per frame, the direction (degrees, about the vertical) of the rig's left hip from its right hip."""
+    from local_server.kinematics import forward_kinematics
+
+    heads, _ = forward_kinematics(motion)
+    i, j = motion.bone_names.index("LeftUpLeg"), motion.bone_names.index("RightUpLeg")
+    d = heads[:, i] - heads[:, j]
+    return np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+
+
+def test_a_whole_body_swap_is_undone():
+    truth = track_of(_walking_in_place())
+    swapped = mediapipe_swap(truth, slice(20, 35))
+    fixed, info = fix_swaps(swapped)
+    assert info["bodySwapFrames"] == 15
+    np.testing.assert_allclose(fixed.image_xy, truth.image_xy)
+    np.testing.assert_allclose(fixed.world, truth.world)
+
+
+def test_a_swap_of_the_legs_alone_is_undone():
+    truth = track_of(_walking_in_place())
+    swapped = mediapipe_swap(truth, slice(10, 16), pairs=_PAIRS_LEG, mirror_depth=False)
+    fixed, info = fix_swaps(swapped)
+    assert info["bodySwapFrames"] == 0 and info["limbSwapFrames"] == 6
+    np.testing.assert_allclose(fixed.image_xy, truth.image_xy)
+
+
+def test_a_real_turn_keeps_its_labels():
+    truth = track_of(skeleton(FRAMES, yaw_deg=np.linspace(0.0, 180.0, FRAMES)))
+    fixed, info = fix_swaps(truth)
+    assert info == {"bodySwapFrames": 0, "limbSwapFrames": 0}
+    np.testing.assert_allclose(fixed.image_xy, truth.image_xy)
+
+
+def test_the_body_does_not_spin_to_absorb_a_swap():
+    clean, _ = motion_from_track(track_of(_walking_in_place()))
+    motion, _ = motion_from_track(mediapipe_swap(track_of(_walking_in_place()), slice(20, 35)))
+    turn = np.abs((_hips_facing(motion) - _hips_facing(clean) + 180) % 360 - 180)
+    assert turn.max() < 10, f"the hips turned {turn.max():.0f} deg while MediaPipe had the sides swapped"
+    assert motion.metadata["tracking"]["leftRightSwapsFixed"]["bodySwapFrames"] == 15
+
+
+def test_the_swaps_found_are_reported_with_the_person_still_found_everywhere():
+    track = mediapipe_swap(track_of(_walking_in_place()), slice(20, 35))
+    track.image_xy[40:43] = np.nan  # MediaPipe lost the person for three frames
+    fixed, info = fix_swaps(track)
+    assert info["bodySwapFrames"] == 15
+    assert np.isnan(fixed.image_xy[40:43]).all() and np.isfinite(fixed.image_xy[43:, P.L_HIP]).all()
+
+
+def test_a_turn_seen_from_the_back_with_mediapipe_s_labels_is_straightened():
+    # Turning on the spot, MediaPipe takes the back for the front from 100 to 260 degrees.
+    yaw = np.linspace(0.0, 360.0, FRAMES)
+    truth = track_of(skeleton(FRAMES, yaw_deg=yaw, arm_swing_deg=20 * np.sin(np.linspace(0, 6, FRAMES))))
+    seen = mediapipe_swap(truth, np.flatnonzero((yaw > 100) & (yaw < 260)))
+    seen.image_xy += np.random.default_rng(0).normal(0, 2.0, seen.image_xy.shape)
+    fixed, info = fix_swaps(seen)
+    near_own = (np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.L_SHOULDER], axis=-1)
+                < np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.R_SHOULDER], axis=-1))
+    assert near_own.all(), f"left shoulder labelled right in frames {np.flatnonzero(~near_own)}"
