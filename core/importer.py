@@ -248,8 +248,10 @@ def import_output(context, record) -> str:
                      else f" (the {record.video_fps:g} fps video and the skeleton play together at that rate)"))
 
     view_layer = context.view_layer if context.scene == scene else scene.view_layers[0]
+    view_layer.update()  # its bases still list the objects an earlier import removed
     for obj in view_layer.objects:
-        obj.select_set(False, view_layer=view_layer)
+        if obj is not None:
+            obj.select_set(False, view_layer=view_layer)
     armature.select_set(True, view_layer=view_layer)
     view_layer.objects.active = armature
     record.imported_object = armature.name
