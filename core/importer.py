@@ -93,10 +93,19 @@ def _import_fbx(context, scene, path: str, strip_start: float) -> tuple[list, fl
     Its `anim_offset` puts time 0 on the strip's first frame: at a whole-number rate that is one key
     per frame from there, so no pass over the keys is left to do."""
     before = set(bpy.data.objects)
-    # into the strip's scene, whichever scene the window shows (the importer sets that scene's fps)
-    view_layer = context.view_layer if context.scene == scene else scene.view_layers[0]
-    with context.temp_override(scene=scene, view_layer=view_layer):
-        result = bpy.ops.import_scene.fbx(filepath=path, anim_offset=float(strip_start))
+    # Into the strip's scene, whichever scene the window shows: the importer works in the window's
+    # scene and view layer (its mode_set needs their active object), so the window shows the strip's
+    # scene for the import's duration. The importer sets that scene's fps, which the caller restores.
+    window = context.window or next(iter(context.window_manager.windows), None)
+    shown = window.scene if window is not None else None
+    try:
+        if window is not None and shown != scene:
+            window.scene = scene
+        with context.temp_override(window=window, scene=scene):
+            result = bpy.ops.import_scene.fbx(filepath=path, anim_offset=float(strip_start))
+    finally:
+        if window is not None and shown is not None and window.scene != shown:
+            window.scene = shown
     if "FINISHED" not in (result or ()):
         raise ImportProblem(f"Blender's FBX importer could not read {os.path.basename(path)!r}.")
     keyed_fps = float(scene.render.fps)  # the importer converts FBX time with this integer rate
@@ -137,9 +146,8 @@ def remove_earlier_import(scene, record) -> bool:
     actions = [a for a in bpy.data.actions if a.get(JOB_TAG) == job_id]
     datas = [o.data for o in objects if o.data is not None]
     _remove(objects)
-    for action in actions:
-        if action.users == 0:
-            bpy.data.actions.remove(action)
+    for action in actions:  # this job's earlier import only: gone with it, whatever still uses it
+        bpy.data.actions.remove(action)
     for data in datas:
         owner = (bpy.data.meshes if isinstance(data, bpy.types.Mesh)
                  else bpy.data.armatures if isinstance(data, bpy.types.Armature) else None)

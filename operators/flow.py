@@ -25,6 +25,16 @@ from ..lib.strips import StripProblem
 TIMER_STEP = 0.1  # seconds between modal timer events
 
 
+def can_show_dialog() -> bool:
+    """Blender has a window to draw a dialog in (a dialog in background mode crashes Blender 5.0)."""
+    return not bpy.app.background
+
+
+def show_dialog(operator, context) -> set:
+    """The operator's props dialog; its OK runs execute() (a module function, so tests can stand in)."""
+    return context.window_manager.invoke_props_dialog(operator, width=380)
+
+
 class FlowOperator(bpy.types.Operator):
     """Shared modal/blocking driving of a CaptureSession; subclasses say how to make the session.
     Never registered itself: each subclass is one operator."""
@@ -262,8 +272,12 @@ class MOVEAI_OT_rerun_job(FlowOperator):
         except LookupError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        if not can_show_dialog():
+            self.report({"ERROR"}, "Re-run makes a new paid job and must be confirmed in Blender's window; "
+                                   "from a script, call bpy.ops.moveai.rerun_job() (EXEC_DEFAULT).")
+            return {"CANCELLED"}
         self._asked = True
-        return context.window_manager.invoke_props_dialog(self, width=360)
+        return show_dialog(self, context)
 
     def draw(self, context):
         layout = self.layout
