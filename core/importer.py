@@ -149,10 +149,12 @@ def remove_earlier_import(scene, record) -> bool:
     for action in actions:  # this job's earlier import only: gone with it, whatever still uses it
         bpy.data.actions.remove(action)
     for data in datas:
-        owner = (bpy.data.meshes if isinstance(data, bpy.types.Mesh)
-                 else bpy.data.armatures if isinstance(data, bpy.types.Armature) else None)
-        if owner is not None and data.users == 0:
-            owner.remove(data)
+        if data.users:
+            continue
+        if isinstance(data, bpy.types.Mesh):
+            bpy.data.meshes.remove(data)
+        elif isinstance(data, bpy.types.Armature):
+            bpy.data.armatures.remove(data)
     overlay = find_strip(scene, record.overlay_strip) if record.overlay_strip else None
     if overlay is not None:
         top_strips(scene.sequence_editor).remove(overlay)

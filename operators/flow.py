@@ -281,6 +281,8 @@ class MOVEAI_OT_rerun_job(FlowOperator):
 
     def draw(self, context):
         layout = self.layout
+        if layout is None:
+            return
         source = self.target_record(context, "take_id", what="a take")
         options = job_options(context)
         layout.label(text=f"A new Move job on take {source.take_id} of strip {source.strip_name!r}.")

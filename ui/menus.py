@@ -3,6 +3,8 @@
 Object > Animation menu, so that F3 (which searches menus) finds every Move AI operator."""
 from __future__ import annotations
 
+from typing import Any, cast
+
 import bpy
 
 from ..core.registration import classes_factory
@@ -35,9 +37,9 @@ class MOVEAI_MT_menu(bpy.types.Menu):
     bl_label = "Move AI"
 
     def draw(self, context):
-        layout = self.layout
-        if layout is None:
+        if self.layout is None:
             return
+        layout = cast(Any, self.layout)  # the stubs want each icon as a literal; ENTRIES holds them as str
         layout.operator_context = "INVOKE_DEFAULT"
         for entry in ENTRIES:
             if entry is None:

@@ -36,7 +36,8 @@ def draw_options(layout, context) -> None:
 def record_status(record):
     session = sessions.SESSIONS.get(record.uid)
     watching = session is not None and session.status == sessions.RUNNING
-    return job_status(record, watching, stopping=bool(watching and session.stop_after_job)), watching
+    stopping = session is not None and watching and session.stop_after_job
+    return job_status(record, watching, stopping=stopping), watching
 
 
 def draw_job(layout, context, record) -> None:
