@@ -292,10 +292,14 @@ class MOVEAI_OT_rerun_job(FlowOperator):
         layout.label(text="Move charges credits for it.", icon="INFO")
 
     def execute(self, context):
-        if self._asked or self.options.is_invoke:  # confirmed in the dialog: run as from the UI
-            self._asked = False
-            return self._run_modal(context)
+        if self._asked or self.options.is_invoke:  # OK in the dialog
+            return self.after_confirm(context)
         return super().execute(context)
+
+    def after_confirm(self, context):
+        """Confirmed in the dialog: run as from the UI (modal)."""
+        self._asked = False
+        return self._run_modal(context)
 
     def make_session(self, context):
         source = self.target_record(context, "take_id", what="a take")

@@ -94,8 +94,8 @@ def test_rerun_from_the_ui_asks_first_and_scripts_are_not_asked(addon, scene, lo
                  target_record=rerun.instance.target_record)
     text = " ".join(shown.texts())
     assert take in text and "Model S2" in text and "credits" in text
-    # ... OK runs the job, as from the UI (modal)
-    assert rerun.instance.execute(bpy.context) == {"RUNNING_MODAL"}
+    # ... OK runs the job, as from the UI (modal): execute() of the instance that asked
+    assert type(rerun.instance).execute(rerun.instance, bpy.context) == {"RUNNING_MODAL"}
     assert _finish(rerun) == {"FINISHED"} and scene.move_ai.jobs[-1].stage == "IMPORTED"
     assert len(_server_jobs(addon, take)) == 2
 

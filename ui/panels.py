@@ -40,8 +40,9 @@ def record_status(record):
     return job_status(record, watching, stopping=stopping), watching
 
 
-def draw_job(layout, context, record) -> None:
+def draw_job(layout, record, context=None) -> None:
     """The selected job: status, progress, its message or failure, id (copyable) and actions."""
+    context = context or bpy.context
     box = layout.box()
     status, watching = record_status(record)
     header = box.row()
@@ -114,7 +115,7 @@ class MoveSidebar(bpy.types.Panel):
         side.operator("moveai.remove_job", text="", icon="REMOVE")
         side.operator("moveai.clear_finished", text="", icon="TRASH")
         if 0 <= state.active_job_index < len(state.jobs):
-            draw_job(layout, context, state.jobs[state.active_job_index])
+            draw_job(layout, state.jobs[state.active_job_index], context)
 
 
 class MOVEAI_PT_sequencer(MoveSidebar):
