@@ -108,6 +108,11 @@ class FlowOperator(bpy.types.Operator):
         if status == sessions.RUNNING:
             return {"PASS_THROUGH"}
         self._finish(context)
+        if session.imported and "UNDO" not in getattr(self, "bl_options", set()):
+            # the import is its own undo step; not through the UNDO option, whose redo panel would
+            # run the operator again: another upload and another paid job
+            record = session.record()
+            sessions.push_undo(f"Import Move job {record.job_id if record is not None else ''}".strip())
         return {"FINISHED"} if status == sessions.FINISHED else {"CANCELLED"}
 
     def _finish(self, context) -> None:

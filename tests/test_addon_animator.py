@@ -56,7 +56,12 @@ def _armatures():
 
 
 # -- 1. two presses, two paid jobs ---------------------------------------------------------------------
-def test_capture_again_while_the_strip_is_captured_is_refused(addon, scene, local_prefs, modal, sample_video):
+def test_capture_again_while_the_strip_is_captured_is_refused(addon, scene, local_prefs, modal, sample_video,
+                                                              monkeypatch):
+    sessions = addon.core.sessions
+    undo_steps = []
+    real_push = sessions.push_undo
+    monkeypatch.setattr(sessions, "push_undo", lambda text: undo_steps.append(text) or real_push(text))
     add_movie(scene, sample_video)
     capture, record = capture_until_job(modal, scene)
     assert not bpy.types.MOVEAI_OT_capture.poll(bpy.context)  # greyed out in the panel
@@ -66,6 +71,8 @@ def test_capture_again_while_the_strip_is_captured_is_refused(addon, scene, loca
     assert len(scene.move_ai.jobs) == 1 and len(_server_jobs(addon, record.take_id)) == 1
     assert _finish(capture) == {"FINISHED"}, capture.reports
     assert bpy.types.MOVEAI_OT_capture.poll(bpy.context)  # done: a new capture may start
+    assert undo_steps == [f"Import Move job {record.job_id}"]  # the import is an undo step of its own
+    assert "UNDO" not in getattr(bpy.types.MOVEAI_OT_capture, "bl_options", set())  # a redo would spend credits again
 
 
 def test_rerun_from_the_ui_asks_first_and_scripts_are_not_asked(addon, scene, local_prefs, modal,
