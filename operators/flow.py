@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The capture operators: the whole flow (moveai.capture) and each of its steps on its own.
 
-Invoked from the UI they are modal: a timer event ticks the session; every other event (Esc too)
-passes through to Blender, and watching stops from the panel (Stop Watching). Run with
+Invoked from the UI they are modal while nothing exists at Move yet (upload, take, job): a timer
+event ticks the session; every other event (Esc too) passes through to Blender, and watching stops
+from the panel (Stop Watching). Once the job's id is saved the operator ends and the add-on's
+background timer watches, downloads and imports: a modal operator that lived for the whole job
+would hold Blender's autosave off for minutes. Run with
 'EXEC_DEFAULT' (scripts, background Blender) they block on the same worker. poll() says why an
 operator cannot run now (greyed out, with the reason as its tooltip).
 """
@@ -103,6 +106,8 @@ class FlowOperator(bpy.types.Operator):
             return {"CANCELLED"}
         if event.type != "TIMER" or event.value == "RELEASE":  # Esc and every key belong to Blender
             return {"PASS_THROUGH"}
+        if self._hand_over(context, session):
+            return {"FINISHED"}
         status = session.tick(context)
         self._forward(session)
         if status == sessions.RUNNING:
@@ -114,6 +119,22 @@ class FlowOperator(bpy.types.Operator):
             record = session.record()
             sessions.push_undo(f"Import Move job {record.job_id if record is not None else ''}".strip())
         return {"FINISHED"} if status == sessions.FINISHED else {"CANCELLED"}
+
+    def _hand_over(self, context, session) -> bool:
+        """Once the job exists (its id saved), leave the watch, download and import to the add-on's
+        timer and end: Blender skips its autosave while any modal operator runs, and a job at Move
+        can take many minutes. What is left reports to the status bar and the Info editor, and the
+        import is an undo step of its own (sessions.drive_unattended)."""
+        record = session.record()
+        if record is None or not record.job_id or session.stop_after_job or session.status != sessions.RUNNING:
+            return False
+        self._forward(session)
+        session.driven_by_operator = False
+        sessions.ensure_background_timer()
+        self._finish(context)
+        self.report({"INFO"}, f"Job {record.job_id} is at Move; the add-on watches it in the background "
+                              "and imports it when it is done (the Move panel shows its progress).")
+        return True
 
     def _finish(self, context) -> None:
         if self._timer is not None:

@@ -383,3 +383,24 @@ def test_job_list_remove_and_clear_finished(addon, scene):
     scene.move_ai.active_job_index = 0
     assert bpy.ops.moveai.remove_job("EXEC_DEFAULT") == {"FINISHED"}
     assert len(scene.move_ai.jobs) == 0
+
+
+# -- 6. autosave: the modal operator ends once the job exists -------------------------------------------
+def test_the_modal_operator_ends_once_the_job_exists_and_the_timer_finishes(addon, scene, local_prefs, modal,
+                                                                             sample_video):
+    """Blender skips autosave while any modal operator runs: Capture's modal part covers upload, take
+    and job only; the watch, download and import run on the add-on's timer."""
+    add_movie(scene, sample_video)
+    capture, record = capture_until_job(modal, scene)
+    sessions = addon.core.sessions
+    session = sessions.SESSIONS[record.uid]
+    result = capture.instance.modal(bpy.context, type("Event", (), {"type": "TIMER", "value": "NOTHING"})())
+    assert result == {"FINISHED"}  # the real operator has ended: nothing holds autosave off
+    assert not session.driven_by_operator and bpy.app.timers.is_registered(sessions._drive_background)
+    assert record.stage in ("WATCHING", "DOWNLOADING")
+    deadline = time.monotonic() + 60
+    while record.uid in sessions.SESSIONS:  # what bpy.app.timers would call (the module runs no timers)
+        assert time.monotonic() < deadline
+        sessions._drive_background()
+        time.sleep(0.05)
+    assert record.stage == "IMPORTED" and bpy.data.objects[record.imported_object].type == "ARMATURE"
