@@ -115,8 +115,9 @@ class ModalRun:
         return result
 
     def _background_tick(self, event: StandInEvent) -> set:
-        """What the add-on's app timer does on its interval (the module runs no timers); its reports,
-        which go to Blender's report system, are noted in `reports` too."""
+        """What the add-on's app timer does for this session on its interval (the module runs no
+        timers: sessions.drive_unattended, which _drive_background calls for each session); its
+        reports, which go to Blender's report system, are noted in `reports` too."""
         sessions = sys.modules[MODULE + ".core.sessions"]
         session = self.handed_over
         if event.type == "TIMER" and not session.driven_by_operator:
@@ -128,7 +129,7 @@ class ModalRun:
 
             sessions.notify = noted
             try:
-                sessions._drive_background()
+                sessions.drive_unattended(session, bpy.context)
             finally:
                 sessions.notify = real_notify
         if session.status == sessions.RUNNING:
