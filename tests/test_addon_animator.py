@@ -404,3 +404,14 @@ def test_the_modal_operator_ends_once_the_job_exists_and_the_timer_finishes(addo
         sessions._drive_background()
         time.sleep(0.05)
     assert record.stage == "IMPORTED" and bpy.data.objects[record.imported_object].type == "ARMATURE"
+
+
+def test_test_connection_lets_esc_through(addon, scene, local_prefs, modal):
+    connect = modal("MOVEAI_OT_test_connection")
+    assert connect.invoke() == {"RUNNING_MODAL"}
+    assert connect.tick(type("Event", (), {"type": "ESC", "value": "PRESS"})()) == {"PASS_THROUGH"}
+    deadline = time.monotonic() + 20
+    while (result := connect.tick()) == {"PASS_THROUGH"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert result == {"FINISHED"} and addon.core.connection.CONNECTION["ok"]
