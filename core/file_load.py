@@ -8,15 +8,18 @@ from bpy.app.handlers import persistent
 from ..lib import capture_pipeline, multicam_pipeline
 from . import sessions, settings
 from .importer import import_after_download
+from .job_lookup import find_job_step
 
 
 def watch_steps(record) -> list:
-    """The steps left for a job that exists: watch it and download, or none when it is on disk."""
+    """The steps left for a job that exists: watch it and download, or none when it is on disk; a job
+    whose id never reached the record is looked for first."""
     if record.job_state == "FINISHED" and record.output_path:
         return []
+    find = [] if record.job_id else [("find", find_job_step)]
     if len(record.cameras):  # a multicam job also reads the sync it used
-        return multicam_pipeline.multicam_steps_from("watch")
-    return capture_pipeline.steps_from("watch")
+        return find + multicam_pipeline.multicam_steps_from("watch")
+    return find + capture_pipeline.steps_from("watch")
 
 
 def watch_saved_job(context, scene, record) -> sessions.CaptureSession | None:
@@ -30,7 +33,7 @@ def watch_saved_job(context, scene, record) -> sessions.CaptureSession | None:
     try:
         client = settings.make_client(context)
     except settings.SettingsProblem as exc:
-        record.message = f"Cannot watch job {record.job_id}: {exc}"
+        record.message = f"Cannot watch job {record.job_id or '(being looked for)'}: {exc}"
         return None
     record.stage = "WATCHING"
     session = sessions.CaptureSession(
@@ -50,7 +53,8 @@ def on_load_post(*_args) -> None:
     started = False
     for scene in bpy.data.scenes:
         for record in scene.move_ai.jobs:  # type: ignore[attr-defined]
-            if record.can_watch and watch_saved_job(context, scene, record):
+            # stopped stays stopped: only Watch Job picks such a job up again
+            if record.can_watch and record.stage != "STOPPED" and watch_saved_job(context, scene, record):
                 started = True
     if started:
         sessions.ensure_background_timer()

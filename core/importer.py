@@ -11,6 +11,7 @@ rate (29.97) needs its keys rescaled; both are numpy passes over each F-curve, n
 from __future__ import annotations
 
 import os
+import re
 
 import bpy
 import numpy as np
@@ -20,8 +21,16 @@ from .preferences import preferences
 from .strips import find_strip, free_channel_above, top_strips
 
 
+JOB_TAG = "move_ai_job"  # custom property on what an import made: the job it came from
+
+
 class ImportProblem(Exception):
     """The output could not be imported; str() is for the user."""
+
+
+def short_job(job_id: str) -> str:
+    """`job-1a2b` of `job-1a2b3c...`: enough of a job id to tell a strip's imports apart."""
+    return job_id[:8]
 
 
 def action_fcurves(action, slot=None) -> list:
@@ -79,19 +88,31 @@ def _place_keys(curves, retime: Retime) -> None:
             curve.update()
 
 
-def _import_fbx(context, path: str, strip_start: float) -> tuple[list, float]:
+def _import_fbx(context, scene, path: str, strip_start: float) -> tuple[list, float]:
     """New objects, and the rate the importer laid keys at (it sets the scene's fps from the file).
     Its `anim_offset` puts time 0 on the strip's first frame: at a whole-number rate that is one key
     per frame from there, so no pass over the keys is left to do."""
     before = set(bpy.data.objects)
-    result = bpy.ops.import_scene.fbx(filepath=path, anim_offset=float(strip_start))
+    # Into the strip's scene, whichever scene the window shows: the importer works in the window's
+    # scene and view layer (its mode_set needs their active object), so the window shows the strip's
+    # scene for the import's duration. The importer sets that scene's fps, which the caller restores.
+    window = context.window or next(iter(context.window_manager.windows), None)
+    shown = window.scene if window is not None else None
+    try:
+        if window is not None and shown != scene:
+            window.scene = scene
+        with context.temp_override(window=window, scene=scene):
+            result = bpy.ops.import_scene.fbx(filepath=path, anim_offset=float(strip_start))
+    finally:
+        if window is not None and shown is not None and window.scene != shown:
+            window.scene = shown
     if "FINISHED" not in (result or ()):
         raise ImportProblem(f"Blender's FBX importer could not read {os.path.basename(path)!r}.")
-    keyed_fps = float(context.scene.render.fps)  # the importer converts FBX time with this integer rate
+    keyed_fps = float(scene.render.fps)  # the importer converts FBX time with this integer rate
     return [o for o in bpy.data.objects if o not in before], keyed_fps
 
 
-def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
+def _append_blend(scene, path: str, video_fps: float) -> tuple[list, float]:
     """Append every object of the output .blend with the actions it uses, linked into the scene."""
     try:
         with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
@@ -102,7 +123,7 @@ def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
                             "add-on preferences and import again.") from None
     objects = [o for o in target.objects if o is not None]
     for obj in objects:
-        context.scene.collection.objects.link(obj)
+        scene.collection.objects.link(obj)
     return objects, video_fps  # keys are in the file's frames, one per video frame
 
 
@@ -117,6 +138,61 @@ def _remove(objects) -> None:
         bpy.data.objects.remove(obj, do_unlink=True)
 
 
+def remove_earlier_import(scene, record) -> bool:
+    """Remove what an earlier import of the record's job made (objects, their action and data, the
+    overlay strip), so that importing again replaces it; True when there was one."""
+    job_id = record.job_id
+    objects = [o for o in bpy.data.objects if o.get(JOB_TAG) == job_id]
+    actions = [a for a in bpy.data.actions if a.get(JOB_TAG) == job_id]
+    datas = [o.data for o in objects if o.data is not None]
+    _remove(objects)
+    for action in actions:  # this job's earlier import only: gone with it, whatever still uses it
+        bpy.data.actions.remove(action)
+    for data in datas:
+        if data.users:
+            continue
+        if isinstance(data, bpy.types.Mesh):
+            bpy.data.meshes.remove(data)
+        elif isinstance(data, bpy.types.Armature):
+            bpy.data.armatures.remove(data)
+    overlay = find_strip(scene, record.overlay_strip) if record.overlay_strip else None
+    if overlay is not None:
+        top_strips(scene.sequence_editor).remove(overlay)
+    record.overlay_strip = ""
+    return bool(objects or overlay)
+
+
+def strip_collection(scene, record):
+    """The collection of the record's strip in its scene (made on first use)."""
+    name = record.imported_collection or record.strip_name or "Move AI"
+    found = next((c for c in scene.collection.children if c.name == name), None)
+    if found is None:
+        found = bpy.data.collections.new(record.strip_name or "Move AI")
+        scene.collection.children.link(found)
+    record.imported_collection = found.name
+    return found
+
+
+def _tidy(scene, record, objects, armature) -> None:
+    """Into the strip's collection, named after the strip and the job: `walk`, `walk Body`, and
+    the action `walk S2 job-1a2b`; each tagged with the job for a later re-import."""
+    collection = strip_collection(scene, record)
+    strip = record.strip_name or "Move"
+    taken = bpy.data.objects.get(strip)
+    armature.name = strip if taken is None or taken == armature else f"{strip} {short_job(record.job_id)}"
+    for obj in objects:
+        for users in list(obj.users_collection):
+            users.objects.unlink(obj)
+        collection.objects.link(obj)
+        obj[JOB_TAG] = record.job_id
+        if obj != armature:
+            part = re.sub(r"^(Actor_?\d*_?)", "", obj.name.split(".")[0]) or obj.type.title()
+            obj.name = f"{armature.name} {part}"
+    action = armature.animation_data.action
+    action.name = f"{strip} {record.options.mocap_model} {short_job(record.job_id)}"
+    action[JOB_TAG] = record.job_id
+
+
 def add_overlay_strip(scene, record) -> str:
     """The overlay video on a free channel above its source strip, starting where the strip's
     visible part starts; trimmed like the source when it holds the whole video."""
@@ -128,6 +204,7 @@ def add_overlay_strip(scene, record) -> str:
     strips = top_strips(scene.sequence_editor)
     overlay = strips.new_movie(f"{record.strip_name} overlay", record.overlay_path, channel=channel,
                                frame_start=start)
+    record.overlay_strip = overlay.name
     if overlay.frame_duration == source.frame_duration:  # the whole video: trim it like the source
         overlay.frame_start = source.frame_start
         overlay.frame_offset_start = source.frame_offset_start
@@ -138,8 +215,9 @@ def add_overlay_strip(scene, record) -> str:
 
 
 def import_output(context, record) -> str:
-    """Import the record's downloaded output and return what was done, for the user."""
-    scene = context.scene
+    """Import the record's downloaded output into its strip's scene, replacing an earlier import of
+    the same job, and return what was done, for the user."""
+    scene = record.id_data  # the scene the record (and its strip) belongs to, not the window's
     path = record.output_path
     if not path or not os.path.isfile(path):
         raise ImportProblem(f"The downloaded output {path or '(none)'} is missing. Download it again "
@@ -148,9 +226,9 @@ def import_output(context, record) -> str:
         raise ImportProblem("This job has no video frame rate recorded; capture the strip again.")
     scene_rate = (scene.render.fps, scene.render.fps_base)
     if path.lower().endswith(".fbx"):
-        objects, keyed_fps = _import_fbx(context, path, record.strip_start)
+        objects, keyed_fps = _import_fbx(context, scene, path, record.strip_start)
     else:
-        objects, keyed_fps = _append_blend(context, path, record.video_fps)
+        objects, keyed_fps = _append_blend(scene, path, record.video_fps)
     armature = _pick_armature(objects)
     try:
         if armature is None or armature.animation_data is None or armature.animation_data.action is None:
@@ -162,7 +240,8 @@ def import_output(context, record) -> str:
         scene.render.fps, scene.render.fps_base = scene_rate
         raise
 
-    armature.name = record.strip_name or armature.name
+    replaced = remove_earlier_import(scene, record)  # only now: a failed import keeps the earlier one
+    _tidy(scene, record, objects, armature)
     _place_keys(curves, retime_for_import(first, keyed_fps, record.video_fps, record.strip_start))
     keys, first, last = _key_span(curves)
 
@@ -178,14 +257,18 @@ def import_output(context, record) -> str:
                   + ("" if same_rate(scene_fps, record.video_fps)
                      else f" (the {record.video_fps:g} fps video and the skeleton play together at that rate)"))
 
-    for obj in context.view_layer.objects:
-        obj.select_set(False)
-    armature.select_set(True)
-    context.view_layer.objects.active = armature
+    view_layer = context.view_layer if context.scene == scene else scene.view_layers[0]
+    view_layer.update()  # its bases still list the objects an earlier import removed
+    for obj in view_layer.objects:
+        if obj is not None:
+            obj.select_set(False, view_layer=view_layer)
+    armature.select_set(True, view_layer=view_layer)
+    view_layer.objects.active = armature
     record.imported_object = armature.name
 
-    message = (f"Imported {armature.name!r}: {keys} keys on frames {first:g}-{last:g}, in step with strip "
-               f"{record.strip_name!r}; {timing}.")
+    message = (f"{'Imported again' if replaced else 'Imported'} {armature.name!r} into collection "
+               f"{record.imported_collection!r} of scene {scene.name!r}: {keys} keys on frames "
+               f"{first:g}-{last:g}, in step with strip {record.strip_name!r}; {timing}.")
     if record.overlay_path and os.path.isfile(record.overlay_path):
         message += " " + add_overlay_strip(scene, record)
     return message

@@ -17,8 +17,10 @@ from typing import Callable
 import bpy
 
 from ..lib import capture_pipeline, tasks
+from ..lib.errors import Cancelled
 from . import settings
 from .importer import ImportProblem
+from .job_lookup import RECORD_KEY
 from .state import find_record, remove_record
 
 log = logging.getLogger(__name__)
@@ -33,10 +35,10 @@ FRAME = 0.1
 BACKGROUND_INTERVAL = 0.25
 
 # the stage a record is in while each step runs
-STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "watch": "WATCHING",
-               "download": "DOWNLOADING"}
-STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "WATCHING", "watch": "DOWNLOADING",
-                    "download": "DOWNLOADED"}
+STEP_STAGES = {"upload": "UPLOADING", "take": "TAKE", "job": "JOB", "find": "WATCHING",
+               "watch": "WATCHING", "download": "DOWNLOADING"}
+STEP_DONE_STAGES = {"upload": "UPLOADED", "take": "TAKE", "job": "WATCHING", "find": "WATCHING",
+                    "watch": "DOWNLOADING", "download": "DOWNLOADED"}
 LOG_LEVELS = {"INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 RECORD_FIELDS = ("file_id", "take_id", "job_id", "job_state", "percentage", "output_path", "overlay_path",
                  "sync_offsets")
@@ -46,6 +48,10 @@ SESSIONS: dict[str, CaptureSession] = {}
 Finisher = Callable[[object, object], str]  # (context, record) -> message, on the main thread
 
 
+class AlreadyRunning(LookupError):
+    """A session runs for this record already; str() names the job for the user."""
+
+
 class CaptureSession:
     """One job's network steps on a worker, applied to the record `uid` of scene `scene_name`."""
 
@@ -53,7 +59,13 @@ class CaptureSession:
                  finish: Finisher | None = None, forget_if_failed_early: bool = False):
         self.scene_name = scene_name
         self.uid = uid
-        self.worker = tasks.Worker(steps, values, name=f"move-ai-{uid[:8]}")
+        # the step the worker is in (written by the worker, read by stop()), and a stop that waits
+        # for the job step's answer: a job created at Move must never lose its id to a Stop
+        self.running_step = ""
+        self.stop_after_job = False
+        self.imported = False  # the finish step ran (an import: an undo step of its own)
+        self.worker = tasks.Worker([(name, self._guard(name, fn)) for name, fn in steps], values,
+                                   name=f"move-ai-{uid[:8]}")
         self.finish = finish
         self.forget_if_failed_early = forget_if_failed_early
         self.status = RUNNING
@@ -63,9 +75,21 @@ class CaptureSession:
         self._changed = False  # the record changed this tick: redraw once at its end
 
     # -- lifecycle -------------------------------------------------------------------------------
+    def _guard(self, name: str, function):
+        """The step, refused once a stop waits for the job's id (worker thread: no bpy)."""
+        def step(context: tasks.StepContext):
+            if self.stop_after_job:
+                raise Cancelled("stopped once the job's id was saved")
+            self.running_step = name
+            return function(context)
+        return step
+
     def start(self) -> CaptureSession:
-        if self.uid in SESSIONS and SESSIONS[self.uid].status == RUNNING:
-            raise RuntimeError("this job is already being watched")
+        running = SESSIONS.get(self.uid)
+        if running is not None and running.status == RUNNING:
+            record = self.record()
+            what = f"job {record.job_id}" if record is not None and record.job_id else "this capture"
+            raise AlreadyRunning(f"Move AI is already working on {what}; wait for it or press Stop Watching.")
         SESSIONS[self.uid] = self
         self.worker.start()
         return self
@@ -73,10 +97,32 @@ class CaptureSession:
     def record(self):
         return find_record(bpy.data.scenes.get(self.scene_name), self.uid)
 
+    def _save_ids(self, record) -> None:
+        """Store every id the worker has already sent (not yet applied) in the record."""
+        self._take(self.worker.poll())
+        for message in self.pending:
+            if isinstance(message, tasks.StepDone):
+                for key, value in message.values.items():
+                    if key in RECORD_FIELDS and value is not None:
+                        setattr(record, key, value)
+            elif isinstance(message, tasks.Progress) and message.step == "job":
+                record.job_requested = True
+
     def stop(self) -> str:
-        """Stop the worker (ESC, Stop Watching). The job, if any, keeps running on Move."""
-        self.worker.abort()
+        """Stop the worker (Stop Watching). The job, if any, keeps running on Move, and its id is
+        kept: while the job is being created, the stop waits for Move's answer with the id."""
         record = self.record()
+        if record is not None:
+            self._save_ids(record)
+            if not record.job_id and self.running_step == "job" and self.worker.alive:
+                self.stop_after_job = True
+                record.job_requested = True
+                text = ("Stopping as soon as Move answers with the job's id (the job may exist "
+                        "already; it is kept in this file).")
+                record.message = text
+                redraw()
+                return text
+        self.worker.abort()
         if record is not None and record.job_id:
             text = (f"Stopped watching job {record.job_id}. It continues on Move; press Watch Job to "
                     "pick it up again (also after reopening this file).")
@@ -93,8 +139,9 @@ class CaptureSession:
             record.message = text
             if stage:
                 record.stage = stage
-            if status != FINISHED and self.forget_if_failed_early and not record.file_id:
-                # nothing exists on the server: leave the scene as it was
+            if status == STOPPED and self.forget_if_failed_early and not record.file_id:
+                # cancelled with nothing on the server: leave the scene as it was (a failure stays
+                # listed with its reason)
                 remove_record(bpy.data.scenes[self.scene_name], self.uid)
         if SESSIONS.get(self.uid) is self:
             del SESSIONS[self.uid]
@@ -139,6 +186,8 @@ class CaptureSession:
             SESSIONS.pop(self.uid, None)
             return
         if isinstance(message, tasks.Progress):
+            if message.step == "job":
+                record.job_requested = True  # from here on a job may exist at Move
             record.stage = STEP_STAGES.get(message.step, record.stage)
             if message.fraction is not None:
                 record.progress = max(0.0, min(1.0, message.fraction))
@@ -176,6 +225,7 @@ class CaptureSession:
                 log.exception("Finishing job %s failed", record.job_id)
             self._end(FAILED, "ERROR", str(exc))
             return
+        self.imported = True
         self._end(FINISHED, "INFO", text)
 
     def run_blocking(self, context, timeout: float | None = None) -> str:
@@ -233,7 +283,9 @@ def record_values(context, record, client) -> dict:
         "outputs": capture_pipeline.wanted_outputs(record.import_format, record.want_overlay),
         "import_format": record.import_format, "overlay": record.want_overlay,
         "download_dir": record.download_dir,
-        "metadata": {"blender": bpy.app.version_string, "addon": "move_ai"},
+        "record_uid": record.uid,
+        # the record's uid goes with the job, so a job whose id never reached the file is found again
+        "metadata": {"blender": bpy.app.version_string, "addon": "move_ai", RECORD_KEY: record.uid},
     }
 
 
@@ -251,6 +303,26 @@ def is_watched(uid: str) -> bool:
     return uid in SESSIONS
 
 
+def session_for_strip(scene_name: str, strip_name: str) -> CaptureSession | None:
+    """The running session of a job of strip `strip_name` in scene `scene_name`, if any."""
+    for session in SESSIONS.values():
+        if session.status == RUNNING and session.scene_name == scene_name:
+            record = session.record()
+            if record is not None and record.strip_name == strip_name:
+                return session
+    return None
+
+
+def describe(session: CaptureSession) -> str:
+    """'job <id>' or 'the upload of <strip>': what a session is working on, for a refusal."""
+    record = session.record()
+    if record is None:
+        return "a capture"
+    if record.job_id:
+        return f"job {record.job_id}"
+    return f"a capture of {record.strip_name!r} ({record.stage.lower()})"
+
+
 def stop_watching(uid: str | None = None) -> list[str]:
     """Stop the session of record `uid` (None: every session); what each stop says, for the user."""
     uids = [uid] if uid else list(SESSIONS)
@@ -260,18 +332,50 @@ def stop_watching(uid: str | None = None) -> list[str]:
 def start_session(context, record, steps, finish: Finisher | None = None,
                   forget_if_failed_early: bool = False) -> CaptureSession:
     """A running session for `record` with a client from the settings (SettingsProblem if unusable)."""
+    running = SESSIONS.get(record.uid)
+    if running is not None and running.status == RUNNING:
+        raise AlreadyRunning(f"Move AI is already working on {describe(running)}.")
     client = settings.make_client(context)
     return CaptureSession(context.scene.name, record.uid, steps, record_values(context, record, client),
                           finish=finish, forget_if_failed_early=forget_if_failed_early).start()
 
 
 # -- sessions no operator drives (saved jobs watched again after a file is opened) run on an app timer ----------
+def notify(level: str, text: str) -> None:
+    """A report no operator gives (a saved job finished in the background): into Blender's reports
+    (status bar, Info editor) through the add-on's report operator, and the log."""
+    log.log(LOG_LEVELS.get(level, logging.INFO), "%s", text)
+    if hasattr(bpy.types, "MOVEAI_OT_report"):
+        try:
+            bpy.ops.moveai.report(level=level, message=text)  # type: ignore[attr-defined]
+        except RuntimeError:  # bpy.ops hands an ERROR report back as RuntimeError: it was shown
+            pass
+
+
+def push_undo(text: str) -> None:
+    """An import made outside an operator becomes its own undo step."""
+    try:
+        bpy.ops.ed.undo_push(message=text)
+    except RuntimeError:
+        log.exception("Could not add an undo step for %r", text)
+
+
+def drive_unattended(session: CaptureSession, context) -> str:
+    """One tick of a session no operator drives; its reports go to Blender's reports, an import
+    becomes an undo step."""
+    status = session.tick(context)
+    for level, text in session.take_reports():
+        notify(level, text)
+    if status == FINISHED and session.imported:
+        record = session.record()
+        push_undo(f"Import Move job {record.job_id if record is not None else ''}".strip())
+    return status
+
+
 def _drive_background() -> float | None:
     for session in list(SESSIONS.values()):
         if not session.driven_by_operator:
-            session.tick(bpy.context)
-            for level, text in session.take_reports():
-                log.log(LOG_LEVELS.get(level, logging.INFO), "%s", text)
+            drive_unattended(session, bpy.context)
     return BACKGROUND_INTERVAL if any(not s.driven_by_operator for s in SESSIONS.values()) else None
 
 

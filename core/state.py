@@ -63,6 +63,10 @@ class MoveJobRecord(bpy.types.PropertyGroup):
     output_path: StringProperty(subtype="FILE_PATH", description="The downloaded output")
     overlay_path: StringProperty(subtype="FILE_PATH", description="The downloaded overlay video")
     imported_object: StringProperty(description="The armature the import made")
+    imported_collection: StringProperty(description="The collection the import went into")
+    overlay_strip: StringProperty(description="The overlay strip the import added")
+    job_requested: BoolProperty(
+        description="Creating the job was started: a job may exist at Move even without its id here")
     # multicam (empty for a single-camera job): the cameras, the volume, the sync the job used
     cameras: CollectionProperty(type=MoveCameraSource, description="The cameras of a multicam job")
     volume_id: StringProperty(name="Volume", description="Move's id of the multicam take's volume")
@@ -72,7 +76,9 @@ class MoveJobRecord(bpy.types.PropertyGroup):
     def can_watch(self) -> bool:
         """A job exists, Move has not failed it, and its result has not been fetched yet. A watch
         that failed on our side (network, disk) can be watched again: the job goes on at Move."""
-        if not self.job_id or self.stage == "IMPORTED" or self.job_state == "FAILED":
+        if not self.job_id:  # stopped while Move created it: found again by the record's uid
+            return self.job_requested and bool(self.take_id) and self.stage in ("STOPPED", "FAILED", "JOB")
+        if self.stage == "IMPORTED" or self.job_state == "FAILED":
             return False
         return self.job_state != "FINISHED" or not self.output_path
 
@@ -80,7 +86,7 @@ class MoveJobRecord(bpy.types.PropertyGroup):
 class MoveSceneState(bpy.types.PropertyGroup):
     """The scene's Move jobs and its own job options."""
     jobs: CollectionProperty(type=MoveJobRecord, description="Every Move job made from this scene")
-    active_job_index: IntProperty(description="The job last started")
+    active_job_index: IntProperty(name="Job", description="The job shown in detail below the list")
     use_custom_options: BoolProperty(
         name="Options for this scene",
         description="Send this scene's options instead of the defaults from the add-on preferences",

@@ -137,6 +137,22 @@ def capture_until_job(modal, scene):
 
 
 @pytest.fixture
+def dialogs_confirmed(addon, monkeypatch):
+    """Dialogs shown and confirmed with OK at once: the bpy module has no window to draw them in
+    (invoke_props_dialog crashes it). The list holds each operator that asked."""
+    flow = sys.modules[MODULE + ".operators.flow"]
+    asked: list = []
+
+    def confirm(operator, context):
+        asked.append(type(operator).bl_idname)
+        return operator.after_confirm(context)  # what OK does (through execute(), which the harness wraps)
+
+    monkeypatch.setattr(flow, "can_show_dialog", lambda: True)
+    monkeypatch.setattr(flow, "show_dialog", confirm)
+    return asked
+
+
+@pytest.fixture
 def modal(addon):
     """modal("MOVEAI_OT_capture") -> ModalRun of the registered operator; closed after the test."""
     drivers: list[ModalRun] = []

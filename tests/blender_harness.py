@@ -8,6 +8,11 @@ with a function that calls the real invoke() with a stand-in event and keeps the
 instance (Blender looks methods up on the class at call time), then calls that instance's real
 modal() with stand-in TIMER events, as Blender's window manager would. Nothing is copied or
 subclassed, so zero-argument super() in the operator's methods works as in Blender.
+
+A flow operator hands its session over to the add-on's background timer once the job exists and
+ends (FINISHED). bpy.app.timers never fire in the module, so from then on each stand-in TIMER event
+calls that timer's function instead, and `tick()`/`run()` go on as if it were one operator until
+the session ends: PASS_THROUGH while it runs, then FINISHED or CANCELLED as its status says.
 """
 from __future__ import annotations
 
@@ -68,6 +73,7 @@ class ModalRun:
         self.cls = getattr(bpy.types, cls_name)
         self.instance = None
         self.invoke_result: set | None = None
+        self.handed_over = None  # the session the operator left to the background timer
         self.reports: list[tuple[str, str]] = []
         self._op = getattr(bpy.ops.moveai, self.cls.bl_idname.split(".", 1)[1])
         if "_forward" not in self.cls.__dict__ and hasattr(self.cls, "_forward"):
@@ -76,6 +82,7 @@ class ModalRun:
 
     def invoke(self, **props) -> set | None:
         run, cls = self, self.cls
+        self.handed_over = None
         own_execute = cls.__dict__.get("execute")
 
         def execute(op, context):  # for this one call: invoke for real, and keep the instance
@@ -95,7 +102,39 @@ class ModalRun:
 
     def tick(self, event: StandInEvent | None = None) -> set:
         assert self.instance is not None, "invoke() first"
-        return self.instance.modal(bpy.context, event or StandInEvent())
+        event = event or StandInEvent()
+        if self.handed_over is not None:
+            return self._background_tick(event)
+        result = self.instance.modal(bpy.context, event)
+        if result == {"FINISHED"}:
+            sessions = sys.modules[MODULE + ".core.sessions"]
+            session = sessions.SESSIONS.get(getattr(self.instance, "_uid", ""))
+            if session is not None and not session.driven_by_operator:  # handed over, still running
+                self.handed_over = session
+                return {"PASS_THROUGH"}
+        return result
+
+    def _background_tick(self, event: StandInEvent) -> set:
+        """What the add-on's app timer does for this session on its interval (the module runs no
+        timers: sessions.drive_unattended, which _drive_background calls for each session); its
+        reports, which go to Blender's report system, are noted in `reports` too."""
+        sessions = sys.modules[MODULE + ".core.sessions"]
+        session = self.handed_over
+        if event.type == "TIMER" and not session.driven_by_operator:
+            real_notify = sessions.notify
+
+            def noted(level, text):
+                self.reports.append((level, text))
+                real_notify(level, text)
+
+            sessions.notify = noted
+            try:
+                sessions.drive_unattended(session, bpy.context)
+            finally:
+                sessions.notify = real_notify
+        if session.status == sessions.RUNNING:
+            return {"PASS_THROUGH"}
+        return {"FINISHED"} if session.status == sessions.FINISHED else {"CANCELLED"}
 
     def run(self, timeout: float = 60.0, interval: float = 0.05, **props) -> set | None:
         """invoke(), then TIMER events every `interval` s until modal() ends (or `timeout`)."""

@@ -96,7 +96,10 @@ def panel_of(record) -> dict:
     """What the sidebar shows for one job record: its texts and its buttons {label: (operator, job)}."""
     layout = PanelRecorder()
     addon_module("ui.panels").draw_job(layout, record)
-    texts = [entry[1] for entry in layout.log if entry[0] in ("label", "progress")]
+    lines = [entry[1] for entry in layout.log if entry[0] in ("label", "progress")]
+    # long messages are wrapped to the sidebar's width over several labels: each run of lines
+    # joined again counts as a text too, so a test can look for a whole message
+    texts = lines + [" ".join(lines[i:j]) for i in range(len(lines)) for j in range(i + 2, len(lines) + 1)]
     buttons = {entry[2]: (entry[1], getattr(entry[3], "job", "")) for entry in layout.log
                if entry[0] == "operator"}
     return {"texts": texts, "buttons": buttons}

@@ -23,10 +23,19 @@ import bpy  # noqa: E402
 
 
 def capture_error(sc, operator="capture") -> str:
+    """The error a refused capture reports; the scene unchanged but for, when the attempt got as far
+    as the network, one failed job record that keeps the reason (shown in the panel's list)."""
     before = snapshot(sc)
     with pytest.raises(RuntimeError) as caught:
         getattr(bpy.ops.moveai, operator)("EXEC_DEFAULT")
-    assert snapshot(sc) == before, "a refused capture must change nothing"
+    after = snapshot(sc)
+    jobs_before, jobs_after = before.pop("jobs"), after.pop("jobs")
+    assert after == before, "a refused capture must change nothing"
+    if jobs_after != jobs_before:
+        assert jobs_after == jobs_before + 1
+        record = sc.move_ai.jobs[-1]
+        assert record.stage == "FAILED" and record.message and record.message in str(caught.value)
+        assert not record.job_id
     return str(caught.value)
 
 

@@ -58,7 +58,9 @@ def test_capture_blocking_blend(scene, local_prefs, sample_video):
     assert record.output_path.endswith(".blend")
     arm, _ = _check_armature(scene, strip, record)
     new = set(bpy.data.objects) - objects_before
-    assert arm in new and all(o.name in scene.collection.objects for o in new)  # appended and linked
+    collection = scene.collection.children[record.imported_collection]  # the strip's collection
+    assert record.imported_collection == strip.name
+    assert arm in new and all(o.name in collection.objects for o in new)  # appended and linked
     assert all(o.library is None for o in new) and arm.animation_data.action.library is None  # appended
 
 
@@ -109,9 +111,9 @@ def test_rerun_and_import_again(scene, local_prefs, sample_video):
     second = scene.move_ai.jobs[-1]
     assert second.take_id == take and second.job_id != job and second.options.mocap_model == "S1"
     assert second.job_state == "FINISHED" and second.stage == "IMPORTED"
-    armatures = [o for o in bpy.data.objects if o.type == "ARMATURE"]
+    names = sorted(o.name for o in bpy.data.objects)
     assert bpy.ops.moveai.import_output("EXEC_DEFAULT", job=first_uid) == {"FINISHED"}
-    assert len([o for o in bpy.data.objects if o.type == "ARMATURE"]) == len(armatures) + 1
+    assert sorted(o.name for o in bpy.data.objects) == names  # the first job's import is replaced
 
 
 @pytest.mark.parametrize("mode", ["RETIME", "SCENE_FPS"])

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Job ids live in the .blend the moment they exist: save mid-job, reopen, and the job resumes and
-finishes; Esc stops watching without losing the job. The API key never reaches the saved file.
+finishes; Esc belongs to Blender (it passes through), Stop Watching stops without losing the job, and
+a stopped job stays stopped across a reload. The API key never reaches the saved file.
 
 The bpy module has no event loop: modal() is called with stand-in TIMER/ESC events (blender_harness.ModalRun).
 """
@@ -41,10 +42,14 @@ def test_save_mid_job_reopen_resume(scene, local_prefs, modal, sample_video, tmp
     assert armature_keys(arm) == [float(f) for f in range(first, first + count)]
 
 
-def test_escape_stops_watching_and_poll_resumes(scene, local_prefs, modal, sample_video):
+def test_escape_passes_through_and_stop_then_watch_resumes(scene, local_prefs, modal, sample_video):
     add_movie(scene, sample_video)
     capture, record = capture_until_job(modal, scene)
-    assert capture.tick(FakeEvent("ESC", "PRESS")) == {"CANCELLED"}
+    for event in (FakeEvent("ESC", "PRESS"), FakeEvent("ESC", "RELEASE"), FakeEvent("SPACE", "PRESS")):
+        assert capture.tick(event) == {"PASS_THROUGH"}  # stopping playback must not stop watching
+    assert record.stage == "WATCHING" or record.stage == "DOWNLOADING"
+    assert bpy.ops.moveai.cancel_poll("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}  # the panel's button
+    assert capture.tick() == {"CANCELLED"}
     assert record.stage == "STOPPED" and "continues on Move" in record.message
     assert record.job_id in record.message
     assert not [o for o in bpy.data.objects if o.type == "ARMATURE"]
@@ -58,3 +63,19 @@ def test_cancel_poll_operator(scene, local_prefs, modal, sample_video):
     assert bpy.ops.moveai.cancel_poll("EXEC_DEFAULT", job=record.uid) == {"FINISHED"}
     assert capture.tick() == {"CANCELLED"}  # the modal operator notices and ends
     assert record.stage == "STOPPED"
+
+
+def test_stopped_stays_stopped_after_reopening(scene, local_prefs, modal, sample_video, tmp_path):
+    add_movie(scene, sample_video)
+    capture, record = capture_until_job(modal, scene)
+    uid = record.uid
+    assert bpy.ops.moveai.cancel_poll("EXEC_DEFAULT", job=uid) == {"FINISHED"}
+    path = tmp_path / "stopped.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(path))
+    bpy.ops.wm.open_mainfile(filepath=str(path))
+    session = sys.modules[MODULE + ".core.sessions"]
+    assert uid not in session.SESSIONS  # not resumed by itself
+    record = next(r for r in bpy.context.scene.move_ai.jobs if r.uid == uid)
+    assert record.stage == "STOPPED" and record.can_watch
+    assert bpy.ops.moveai.poll_job("EXEC_DEFAULT", job=uid) == {"FINISHED"}  # until Watch Job
+    assert record.stage == "IMPORTED"

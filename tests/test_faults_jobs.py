@@ -12,7 +12,7 @@ import time
 import pytest
 
 from addon_fixtures import (MODULE, add_movie, addon, addon_zip, capture_until_job, installed_addon,  # noqa: F401
-                            local_prefs, modal, prefs, scene)
+                            dialogs_confirmed, local_prefs, modal, prefs, scene)
 from faults_fixtures import (addon_module, armatures, client_options, error_texts, faults,  # noqa: F401
                              jobs_on_server, panel_of, quick_policy, wait_until,
                              worker_threads)
@@ -23,7 +23,7 @@ import bpy  # noqa: E402
 
 
 def test_failed_job_shows_its_reason_and_rerun_makes_a_new_job_on_the_same_take(
-        scene, local_prefs, client_options, faults, modal, local_server, sample_video):
+        scene, local_prefs, client_options, faults, modal, local_server, sample_video, dialogs_confirmed):
     add_movie(scene, sample_video)
     faults.add({"fail_next_job": "Nobody is visible in the video."})
     capture = modal("MOVEAI_OT_capture")
@@ -39,6 +39,7 @@ def test_failed_job_shows_its_reason_and_rerun_makes_a_new_job_on_the_same_take(
 
     rerun = modal("MOVEAI_OT_rerun_job")
     assert rerun.run(timeout=60, job=uid) == {"FINISHED"}, rerun.reports
+    assert dialogs_confirmed == ["moveai.rerun_job"]  # asked first: a new paid job
     new = scene.move_ai.jobs[-1]
     assert new.uid != uid and new.take_id == take_id and new.stage == "IMPORTED"
     assert sorted(jobs_on_server(local_server, take_id)) == sorted([failed_job, new.job_id])

@@ -59,7 +59,8 @@ def test_poll_failing_past_the_budget_keeps_the_job_and_resume_finishes_it(
 
 def test_upload_failing_past_the_budget_leaves_the_scene_as_it_was(
         scene, local_prefs, client_options, faults, modal, local_server, sample_video):
-    """Nothing exists on the server yet: the record goes, the message says so and what to do."""
+    """Nothing exists on the server yet: the scene is as it was but for the failed attempt, listed with
+    its reason (issue 10), and the message says what to do."""
     add_movie(scene, sample_video)
     before = snapshot(scene)
     rule = faults.add({"route": "upload", "status": 500})
@@ -69,7 +70,10 @@ def test_upload_failing_past_the_budget_leaves_the_scene_as_it_was(
     assert len(errors) == 1 and "upload" in errors[0] and "HTTP 500" in errors[0] and "Try again" in errors[0]
     _no_traceback(errors)
     assert len(fault_hits(local_server, rule["id"])) == RETRY_ATTEMPTS
-    assert snapshot(scene) == before
+    after = snapshot(scene)
+    assert after.pop("jobs") == before.pop("jobs") + 1 and after == before
+    record = scene.move_ai.jobs[-1]
+    assert record.stage == "FAILED" and record.message == errors[0] and not record.file_id
 
 
 def test_download_failing_past_the_budget_imports_nothing_and_import_fetches_it_later(

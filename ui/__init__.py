@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The add-on's interface: preferences, the "Move" sidebar panels (multicam among them) and the retarget panel."""
+"""The add-on's interface: preferences, the "Move" sidebar panels (multicam among them), the retarget
+panel and the "Move AI" menus."""
 
 from ..core.registration import classes_factory
-from . import multicam_panel, panels, preferences, retarget_panel
+from . import menus, multicam_panel, panels, preferences, retarget_panel
 
 _register_classes, _unregister_classes = classes_factory(
     preferences.CLASSES + panels.CLASSES + multicam_panel.CLASSES + retarget_panel.CLASSES)
@@ -10,11 +11,9 @@ _register_classes, _unregister_classes = classes_factory(
 
 def register() -> None:
     _register_classes()
-    retarget_panel.register_menu()
-    multicam_panel.register_menu()
+    menus.register()
 
 
 def unregister() -> None:
-    multicam_panel.unregister_menu()
-    retarget_panel.unregister_menu()
+    menus.unregister()
     _unregister_classes()

@@ -141,17 +141,3 @@ class MOVEAI_PT_multicam_viewport(MulticamPanel):
 
 
 CLASSES = (MOVEAI_PT_multicam_sequencer, MOVEAI_PT_multicam_viewport)
-
-
-def draw_strip_menu(self, context) -> None:
-    """In the Sequencer's Strip menu, so that F3 search finds it too."""
-    self.layout.separator()
-    self.layout.operator("moveai.capture_multicam", text="Move: Capture Multicam", icon="OUTLINER_OB_CAMERA")
-
-
-def register_menu() -> None:
-    bpy.types.SEQUENCER_MT_strip.append(draw_strip_menu)
-
-
-def unregister_menu() -> None:
-    bpy.types.SEQUENCER_MT_strip.remove(draw_strip_menu)

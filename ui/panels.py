@@ -1,29 +1,27 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Sidebar panels ("Move" tab) in the Video Sequencer and the 3D Viewport: strip, Capture, jobs."""
+"""Sidebar panels ("Move" tab) in the Video Sequencer and the 3D Viewport: strip, Capture, the
+scene's jobs as a list, and the selected job in detail."""
 
 import bpy
 
-from ..core.sessions import is_watched
-from ..core.state import BUSY_STAGES
+from ..core import sessions
 from ..core.strips import strip_facts
 from ..lib.strips import StripProblem, video_path
-from .drawing import draw_job_options, draw_progress
-
-STATE_ICONS = {"FINISHED": "CHECKMARK", "FAILED": "ERROR", "RUNNING": "SORTTIME", "NOT_STARTED": "TIME"}
+from .drawing import draw_job_options, draw_progress, draw_wrapped, job_status
 
 
-def draw_strip(layout, scene) -> None:
-    editor = scene.sequence_editor
+def draw_strip(layout, context) -> None:
+    editor = context.scene.sequence_editor
     strip = editor.active_strip if editor is not None else None
     box = layout.box()
     if strip is None:
-        box.label(text="Select a movie strip in the Video Sequencer", icon="INFO")
+        draw_wrapped(box, context, "Select a movie strip in the Video Sequencer.", icon="INFO")
         return
     box.label(text=strip.name, icon="FILE_MOVIE" if strip.type == "MOVIE" else "SEQUENCE")
     try:
         video_path(strip_facts(strip))
     except StripProblem as exc:
-        box.label(text=str(exc).split(". ")[0] + ".", icon="ERROR")
+        draw_wrapped(box, context, str(exc), icon="ERROR")  # whole: the advice is the useful part
         return
     box.label(text=f"{strip.fps:g} fps, frames {strip.frame_final_start}-{strip.frame_final_end - 1}")
 
@@ -35,36 +33,63 @@ def draw_options(layout, context) -> None:
         draw_job_options(layout, state.options)
 
 
-def draw_job(layout, record) -> None:
+def record_status(record):
+    session = sessions.SESSIONS.get(record.uid)
+    watching = session is not None and session.status == sessions.RUNNING
+    stopping = session is not None and watching and session.stop_after_job
+    return job_status(record, watching, stopping=stopping), watching
+
+
+def draw_job(layout, record, context=None) -> None:
+    """The selected job: status, progress, its message or failure, id (copyable) and actions."""
+    context = context or bpy.context
     box = layout.box()
-    watching = is_watched(record.uid)
-    state = record.job_state or record.stage
+    status, watching = record_status(record)
     header = box.row()
-    header.label(text=f"{record.strip_name}  ·  {record.options.mocap_model}",
-                 icon=STATE_ICONS.get(record.job_state, "FILE_MOVIE"))
-    header.label(text=state.replace("_", " ").title())
-    if watching or record.stage in BUSY_STAGES:
-        if record.stage in ("UPLOADING", "DOWNLOADING"):
-            draw_progress(box, record.progress, record.stage.title())
-        else:
-            draw_progress(box, record.percentage / 100, f"{record.percentage}%")
+    header.label(text=f"{record.strip_name}  ·  {record.options.mocap_model}", icon=status.icon)
+    header.label(text=status.text)
+    if status.bar is not None:
+        draw_progress(box, *status.bar)
     if record.job_state == "FAILED" and record.failure_reason:
-        box.label(text=record.failure_reason, icon="ERROR")
+        draw_wrapped(box, context, record.failure_reason, icon="ERROR")
     elif record.message:
-        box.label(text=record.message)
+        draw_wrapped(box, context, record.message)
     if record.job_id:
-        box.label(text=f"Job {record.job_id}")
+        row = box.row(align=True)
+        row.label(text=f"Job {record.job_id}")
+        row.operator("moveai.copy_job_id", text="", icon="COPYDOWN").job_id = record.job_id
     row = box.row(align=True)
     if watching:
         row.operator("moveai.cancel_poll", text="Stop Watching", icon="CANCEL").job = record.uid
-    elif record.job_id and record.can_watch:
+    elif record.can_watch:
         row.operator("moveai.poll_job", text="Watch Job", icon="PLAY").job = record.uid
-    if record.job_id and record.job_state == "FINISHED":
-        row.operator("moveai.import_output", text="Import", icon="IMPORT").job = record.uid
+    if record.job_id and record.job_state == "FINISHED" and not watching:
+        text = "Import Again" if record.stage == "IMPORTED" else "Import"
+        row.operator("moveai.import_output", text=text, icon="IMPORT").job = record.uid
     if record.take_id and not watching:
         row.operator("moveai.rerun_job", text="Re-run", icon="FILE_REFRESH").job = record.uid
     if record.output_path or record.download_dir:
         row.operator("moveai.open_folder", text="", icon="FILE_FOLDER").job = record.uid
+
+
+class MOVEAI_UL_jobs(bpy.types.UIList):
+    """The scene's Move jobs, newest first: strip, model and state."""
+
+    def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0, flt_flag=0):
+        status, _ = record_status(item)
+        row = layout.row(align=True)
+        row.label(text=f"{item.strip_name} {item.options.mocap_model}", icon=status.icon)
+        row.label(text=status.bar[1] if status.bar else status.text)
+
+    def filter_items(self, context, data, propname):
+        jobs = getattr(data, propname)
+        count = len(jobs)
+        flags = [self.bitflag_filter_item] * count
+        if self.filter_name:
+            needle = self.filter_name.lower()
+            flags = [self.bitflag_filter_item if needle in f"{r.strip_name} {r.job_id}".lower() else 0
+                     for r in jobs]
+        return flags, [count - 1 - i for i in range(count)]  # newest first
 
 
 class MoveSidebar(bpy.types.Panel):
@@ -77,14 +102,20 @@ class MoveSidebar(bpy.types.Panel):
         layout = self.layout
         if layout is None:
             return
-        draw_strip(layout, context.scene)
+        draw_strip(layout, context)
         layout.operator("moveai.capture", icon="ARMATURE_DATA")
         draw_options(layout, context)
-        jobs = context.scene.move_ai.jobs
-        if jobs:
-            layout.label(text="Jobs in this file")
-        for record in reversed(list(jobs)):
-            draw_job(layout, record)
+        state = context.scene.move_ai
+        if not state.jobs:
+            return
+        layout.label(text=f"Jobs in scene {context.scene.name!r}")
+        row = layout.row()
+        row.template_list("MOVEAI_UL_jobs", "", state, "jobs", state, "active_job_index", rows=3)
+        side = row.column(align=True)
+        side.operator("moveai.remove_job", text="", icon="REMOVE")
+        side.operator("moveai.clear_finished", text="", icon="TRASH")
+        if 0 <= state.active_job_index < len(state.jobs):
+            draw_job(layout, state.jobs[state.active_job_index], context)
 
 
 class MOVEAI_PT_sequencer(MoveSidebar):
@@ -97,4 +128,4 @@ class MOVEAI_PT_viewport(MoveSidebar):
     bl_idname = "MOVEAI_PT_viewport"
 
 
-CLASSES = (MOVEAI_PT_sequencer, MOVEAI_PT_viewport)
+CLASSES = (MOVEAI_UL_jobs, MOVEAI_PT_sequencer, MOVEAI_PT_viewport)

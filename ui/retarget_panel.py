@@ -66,16 +66,3 @@ class MOVEAI_PT_retarget(bpy.types.Panel):
 
 
 CLASSES = (MOVEAI_UL_retarget_pairs, MOVEAI_PT_retarget)
-
-
-def draw_menu(self, context):
-    """Object > Animation: so that F3 search finds Retarget without Developer Extras."""
-    self.layout.operator("moveai.retarget", text="Retarget Move Animation", icon="ARMATURE_DATA")
-
-
-def register_menu() -> None:
-    bpy.types.VIEW3D_MT_object_animation.append(draw_menu)
-
-
-def unregister_menu() -> None:
-    bpy.types.VIEW3D_MT_object_animation.remove(draw_menu)
