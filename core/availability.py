@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ..lib.strips import StripProblem, video_path
 from . import sessions, settings
+from .multicam import capture_running_text
+from .multicam_plan import camera_count_problem, selected_camera_strips
 from .state import latest_record
 from .strips import active_movie_strip, strip_facts
 
@@ -48,6 +50,14 @@ def strip_busy(context) -> str:
 def capture_refusal(context) -> str:
     """Why Capture (or Upload) cannot run for the active strip now."""
     return strip_problem(context) or key_missing(context) or strip_busy(context)
+
+
+def multicam_refusal(context) -> str:
+    """Why Capture Multicam cannot run now: no key, fewer than two camera strips selected, or a
+    capture of these very strips already running (the full check of the strips runs on press)."""
+    scene = context.scene
+    return (key_missing(context) or camera_count_problem(scene)
+            or capture_running_text(scene, {s.name for s in selected_camera_strips(scene)}))
 
 
 def record_missing(context, need: str, lacking: str = "", what: str = "") -> str:

@@ -25,6 +25,15 @@ def running_capture_of(scene, strip_names: set[str]):
     return None
 
 
+def capture_running_text(scene, strip_names: set[str]) -> str:
+    """Why a capture of these strips is refused while one runs (empty: none runs)."""
+    running = running_capture_of(scene, strip_names)
+    if running is None:
+        return ""
+    return (f"A multicam capture of these strips is already running (stage {running.stage.lower()}); "
+            "it is not started twice.")
+
+
 def earlier_job_of(scene, plan: Plan, clip: tuple[float, float]):
     """A job this file already made from these strips, same videos and clip window, not failed."""
     wanted = {(c.strip.name, c.path) for c in plan.cameras}
@@ -84,10 +93,9 @@ def record_from_selection(context):
     strip = reference.strip
     window = timing.clip_window(strip.frame_offset_start, strip.frame_final_duration, reference.fps)
     clip = (window.start, window.end)
-    running = running_capture_of(scene, {c.strip.name for c in plan.cameras})
-    if running is not None:
-        raise StripProblem(f"A multicam capture of these strips is already running (stage "
-                           f"{running.stage.lower()}); it is not started twice.")
+    busy = capture_running_text(scene, {c.strip.name for c in plan.cameras})
+    if busy:
+        raise StripProblem(busy)
     earlier = earlier_job_of(scene, plan, clip)
     if earlier is not None:
         raise StripProblem(f"These strips already have multicam job {earlier.job_id} "

@@ -80,6 +80,24 @@ def _selected_strips(scene) -> list:
     return [s for s in every_strip(editor) if s.select]
 
 
+def selected_camera_strips(scene) -> list:
+    """The selected movie strips that are cameras of the capture (calibration clips excepted)."""
+    return [s for s in _selected_strips(scene) if s.type == "MOVIE" and not is_calibration(s)]
+
+
+def camera_count_problem(scene) -> str:
+    """Why the selection has too few cameras (empty: 2 or more); cheap enough for poll()."""
+    selected = _selected_strips(scene)
+    movies = selected_camera_strips(scene)
+    if len(movies) >= 2:
+        return ""
+    ignored = [f"{s.name!r} ({s.type.lower()})" for s in selected if s.type != "MOVIE"]
+    aside = f" ({', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} not a camera)" if ignored else ""
+    return (f"Multicam needs one movie strip per camera, 2 or more; {len(movies)} "
+            f"{'is' if len(movies) == 1 else 'are'} selected{aside}. Select every camera's strip "
+            "(calibration clips excepted).")
+
+
 def plan_capture(scene) -> Plan:
     """Read the selection into a Plan; StripProblem for anything the user must fix first."""
     plan = Plan()
@@ -87,15 +105,12 @@ def plan_capture(scene) -> Plan:
     if editor is None:
         raise StripProblem("This scene has no Video Sequencer strips. Add one movie strip per camera "
                            "(Add > Movie), line them up, and select them.")
+    problem = camera_count_problem(scene)
+    if problem:
+        raise StripProblem(problem)
     selected = _selected_strips(scene)
-    movies = [s for s in selected if s.type == "MOVIE" and not is_calibration(s)]
+    movies = selected_camera_strips(scene)
     plan.ignored = [f"{s.name!r} ({s.type.lower()})" for s in selected if s.type != "MOVIE"]
-    if len(movies) < 2:
-        ignored = f" ({', '.join(plan.ignored)} {'is' if len(plan.ignored) == 1 else 'are'} not a camera)" \
-            if plan.ignored else ""
-        raise StripProblem(f"Multicam needs one movie strip per camera, 2 or more; {len(movies)} "
-                           f"{'is' if len(movies) == 1 else 'are'} selected{ignored}. Select every "
-                           "camera's strip (calibration clips excepted).")
     active = editor.active_strip.name if editor.active_strip is not None else ""
     movies.sort(key=lambda s: (s.name != active, s.channel, s.name))  # the active strip is the reference
     cameras = [_camera(s) for s in movies]

@@ -39,28 +39,30 @@ def _is_armature(self, obj) -> bool:
 
 class MoveRetargetPair(bpy.types.PropertyGroup):
     """One row of the mapping: this source bone drives that target bone."""
-    role: StringProperty(name="Role", description="Body part (e.g. upper_arm.L); empty for a pair added by hand")  # type: ignore[valid-type]
-    source: StringProperty(name="Source Bone")  # type: ignore[valid-type]
-    target: StringProperty(name="Target Bone")  # type: ignore[valid-type]
+    role: StringProperty(name="Role", description="Body part (e.g. upper_arm.L); empty for a pair added by hand")
+    source: StringProperty(name="Source Bone", description="Bone of the animated (Move) armature")
+    target: StringProperty(name="Target Bone", description="Bone of your armature that follows it")
 
 
 class MoveRetargetSettings(bpy.types.PropertyGroup):
     source: PointerProperty(name="Source", type=bpy.types.Object, poll=_is_armature,
-                            description="The animated armature to copy from (default: the latest imported job)")  # type: ignore[valid-type]
+                            description="The animated armature to copy from (default: the latest imported job)")
     target: PointerProperty(name="Target", type=bpy.types.Object, poll=_is_armature,
-                            description="Your character's armature (default: the active armature)")  # type: ignore[valid-type]
+                            description="Your character's armature (default: the active armature)")
     preset: EnumProperty(name="Preset", items=preset_items,
-                         description="Bone naming of the target rig")  # type: ignore[valid-type]
-    root_motion: EnumProperty(name="Root Motion", items=ROOT_MOTION_ITEMS, default="HIPS")  # type: ignore[valid-type]
+                         description="Bone naming of the target rig")
+    root_motion: EnumProperty(name="Root Motion", items=ROOT_MOTION_ITEMS, default="HIPS",
+                              description="Where the capture's travel goes on the target")
     foot_lock: BoolProperty(name="Foot Lock", default=False,
-                            description="Keep feet that are planted in the source still on the target")  # type: ignore[valid-type]
+                            description="Keep feet that are planted in the source still on the target")
     use_current_pose: BoolProperty(
         name="Match Current Pose", default=False,
         description="Take the target's current pose, not its rest, as the pose that matches the source's "
-                    "T-pose (for rigs whose rest is neither T nor A)")  # type: ignore[valid-type]
-    pairs: CollectionProperty(type=MoveRetargetPair)  # type: ignore[valid-type]
-    active_pair: IntProperty()  # type: ignore[valid-type]
-    preset_name: StringProperty(name="Preset Name", default="My Rig")  # type: ignore[valid-type]
+                    "T-pose (for rigs whose rest is neither T nor A)")
+    pairs: CollectionProperty(type=MoveRetargetPair, description="The bone mapping: source bone -> target bone")
+    active_pair: IntProperty(description="The selected row of the mapping")
+    preset_name: StringProperty(name="Preset Name", default="My Rig",
+                                 description="Name under which Save Preset keeps the mapping")
 
 
 CLASSES = (MoveRetargetPair, MoveRetargetSettings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bpy
 from bpy.props import StringProperty
 
-from ..core import multicam
+from ..core import availability, multicam
 from ..core.sessions import is_watched
 from ..lib.multicam_pipeline import MULTICAM_STEPS
 from .flow import FlowOperator
@@ -14,7 +14,13 @@ from .flow import FlowOperator
 class MOVEAI_OT_capture_multicam(FlowOperator):
     """Send the selected movie strips, one per camera, to Move as one multicam capture and import the skeleton"""
     bl_idname = "moveai.capture_multicam"
-    bl_label = "Move: Capture Multicam (Selected Strips)"
+    bl_label = "Capture Multicam (Selected Strips)"
+    bl_description = ("Send the selected movie strips, one per camera, to Move as one multicam capture "
+                      "(calibrating the cameras once) and import the skeleton in step with the active strip")
+
+    @classmethod
+    def refusal(cls, context):
+        return availability.multicam_refusal(context)
 
     def make_session(self, context):
         record = multicam.record_from_selection(context)
@@ -24,7 +30,9 @@ class MOVEAI_OT_capture_multicam(FlowOperator):
 class MOVEAI_OT_forget_volume(bpy.types.Operator):
     """Stop reusing a volume (e.g. the cameras moved): the next multicam capture of those cameras calibrates again"""
     bl_idname = "moveai.forget_volume"
-    bl_label = "Move: Forget Volume"
+    bl_label = "Forget Multicam Volume"
+    bl_description = ("Stop reusing this calibrated volume (e.g. the cameras moved): the next multicam "
+                      "capture of those cameras calibrates again")
     bl_options = {"REGISTER", "UNDO"}  # type: ignore[assignment]
 
     volume_id: StringProperty(name="Volume", description="Move's id of the volume to forget",

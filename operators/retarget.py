@@ -31,20 +31,20 @@ class MOVEAI_OT_retarget(bpy.types.Operator):
     bl_options = {"REGISTER", "UNDO"}
 
     source: StringProperty(name="Source", description="Animated armature to copy from (empty: the latest "
-                           "imported job's armature)", search=_armature_names)  # type: ignore[valid-type]
+                           "imported job's armature)", search=_armature_names)
     target: StringProperty(name="Target", description="Armature to animate (empty: the active armature)",
-                           search=_armature_names)  # type: ignore[valid-type]
+                           search=_armature_names)
     preset: StringProperty(name="Preset", default="AUTO", search=_preset_names,
                            description="The target's bone naming: AUTO finds it from the bone names, MAPPING "
-                                       "uses the mapping edited in the Retarget panel")  # type: ignore[valid-type]
-    root_motion: EnumProperty(name="Root Motion", items=retarget_state.ROOT_MOTION_ITEMS,
-                              default="HIPS")  # type: ignore[valid-type]
+                                       "uses the mapping edited in the Retarget panel")
+    root_motion: EnumProperty(name="Root Motion", items=retarget_state.ROOT_MOTION_ITEMS, default="HIPS",
+                              description="Where the capture's travel goes on the target")
     foot_lock: BoolProperty(name="Foot Lock", default=False,
                             description="Keep feet planted in the source still on the target "
-                                        "(legs bent by two-bone IK)")  # type: ignore[valid-type]
+                                        "(legs bent by two-bone IK)")
     use_current_pose: BoolProperty(name="Match Current Pose", default=False,
                                    description="Use the target's current pose instead of its rest as the pose "
-                                               "matching the source's T-pose")  # type: ignore[valid-type]
+                                               "matching the source's T-pose")
 
     def execute(self, context):
         started = time.perf_counter()
@@ -147,7 +147,7 @@ class MOVEAI_OT_retarget_save_preset(bpy.types.Operator):
     bl_label = "Save Retarget Preset"
     bl_description = "Save the Retarget panel's mapping as a preset of your own, listed beside the built-in ones"
 
-    name: StringProperty(name="Name", description="Preset name (empty: the name typed in the panel)")  # type: ignore[valid-type]
+    name: StringProperty(name="Name", description="Preset name (empty: the name typed in the panel)")
 
     def execute(self, context):
         s = _settings(context)

@@ -334,14 +334,21 @@ def test_sync_the_job_used_and_a_warning_when_it_disagrees(scene, local_prefs, m
     assert "Warning: The job's sync disagrees" in record.message
 
 
-def test_capture_multicam_sits_in_the_strip_menu(addon):
-    """F3 search finds operators that sit in a menu: Capture Multicam is in the Sequencer's Strip menu."""
-    texts: list[str] = []
+def test_capture_multicam_sits_in_the_move_ai_menu(addon):
+    """F3 search finds operators that sit in a menu: Capture Multicam is in the Move AI submenu of the
+    Sequencer's Strip menu."""
+    calls: list = []
+    layout = SimpleNamespace(separator=lambda: None, operator_context="",
+                             menu=lambda idname, **kw: calls.append(("menu", idname)),
+                             operator=lambda idname, **kw: calls.append(("operator", idname)))
     draws = bpy.types.SEQUENCER_MT_strip._dyn_ui_initialize()
     ours = [d for d in draws if getattr(d, "__module__", "").startswith(MODULE)]
     assert len(ours) == 1
-    ours[0](SimpleNamespace(layout=_Recorder(texts)), bpy.context)
-    assert texts == ["Move: Capture Multicam"]
+    ours[0](SimpleNamespace(layout=layout), bpy.context)
+    assert calls == [("menu", "MOVEAI_MT_menu")]
+    calls.clear()
+    addon.ui.menus.MOVEAI_MT_menu.draw(SimpleNamespace(layout=layout), bpy.context)
+    assert ("operator", "moveai.capture_multicam") in calls
 
 
 class _Recorder:

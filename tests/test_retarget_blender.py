@@ -240,7 +240,9 @@ def test_panel_passes_its_settings_and_the_menu_lists_retarget(addon, source, sc
     log.clear()
     addon.ui.retarget_panel.MOVEAI_PT_retarget.draw(SimpleNamespace(layout=_Layout(log)), bpy.context)
     assert any(e[0] == "template_list" for e in log)  # the editable mapping shows with MAPPING
-    menu_log: list = []
+    menu_log: list = []  # Object > Animation holds the Move AI submenu, which lists Retarget
     for draw in bpy.types.VIEW3D_MT_object_animation._dyn_ui_initialize():
         draw(SimpleNamespace(layout=_Layout(menu_log)), bpy.context)
+    assert ("menu", ("MOVEAI_MT_menu",), {"icon": "ARMATURE_DATA"}) in menu_log
+    addon.ui.menus.MOVEAI_MT_menu.draw(SimpleNamespace(layout=_Layout(menu_log)), bpy.context)
     assert any(e[0] == "operator" and e[1] == "moveai.retarget" for e in menu_log)
