@@ -91,16 +91,11 @@ def _import_fbx(context, path: str, strip_start: float) -> tuple[list, float]:
     return [o for o in bpy.data.objects if o not in before], keyed_fps
 
 
-def _append_blend(context, path: str, video_fps: float) -> tuple[list, float]:
-    """Append every object of the output .blend with the actions it uses, linked into the scene."""
-    try:
-        with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
-            target.objects = list(source.objects)
-    except OSError as exc:
-        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}. A .blend saved by a newer "
-                            "Blender cannot be opened by this one: choose FBX as the import format in the "
-                            "add-on preferences and import again.") from None
-    objects = [o for o in target.objects if o is not None]
+def _append_blend(context, path: str, video_fps: float, notes: list[str]) -> tuple[list, float]:
+    """Append the output's capture (blend_safety: what an output may contain), linked into the scene."""
+    from .blend_safety import append_capture  # it raises this module's ImportProblem: imported late
+    objects, dropped = append_capture(path)
+    notes.extend(dropped)
     for obj in objects:
         context.scene.collection.objects.link(obj)
     return objects, video_fps  # keys are in the file's frames, one per video frame
@@ -147,10 +142,11 @@ def import_output(context, record) -> str:
     if record.video_fps <= 0:
         raise ImportProblem("This job has no video frame rate recorded; capture the strip again.")
     scene_rate = (scene.render.fps, scene.render.fps_base)
+    notes: list[str] = []  # what the import left out of the output, for the user
     if path.lower().endswith(".fbx"):
         objects, keyed_fps = _import_fbx(context, path, record.strip_start)
     else:
-        objects, keyed_fps = _append_blend(context, path, record.video_fps)
+        objects, keyed_fps = _append_blend(context, path, record.video_fps, notes)
     armature = _pick_armature(objects)
     try:
         if armature is None or armature.animation_data is None or armature.animation_data.action is None:
@@ -188,7 +184,7 @@ def import_output(context, record) -> str:
                f"{record.strip_name!r}; {timing}.")
     if record.overlay_path and os.path.isfile(record.overlay_path):
         message += " " + add_overlay_strip(scene, record)
-    return message
+    return " ".join([message, *notes])
 
 
 def import_after_download(context, record) -> str:
