@@ -4,10 +4,11 @@
 Operators and panels call into it; it imports neither (see docs/ARCHITECTURE.md).
 """
 
-from . import file_load, sessions, state
+from . import file_load, preferences, sessions, state
 
 
 def register() -> None:
+    preferences.register()
     state.register()
     file_load.register()
 
@@ -16,3 +17,4 @@ def unregister() -> None:
     file_load.unregister()
     sessions.unregister()
     state.unregister()
+    preferences.unregister()

@@ -23,7 +23,6 @@ from typing import BinaryIO
 
 import bpy
 
-from .importer import ImportProblem
 
 CAPTURE_OBJECT_TYPES = ("ARMATURE", "MESH")
 # new datablocks an appended capture may bring along, by bpy.data collection
@@ -34,8 +33,13 @@ END_BLOCK = b"ENDB"
 CHUNK = 1 << 20
 
 
-class UnsafeOutput(ImportProblem):
-    """The output holds what an output may not (it links other files); str() says so to the user."""
+class OutputProblem(Exception):
+    """The .blend output cannot be imported: it holds what an output may not, or cannot be read;
+    str() says so to the user."""
+
+
+class UnsafeOutput(OutputProblem):
+    """The output holds what an output may not (it links other files)."""
 
 
 # -- before loading: the file's own blocks ---------------------------------------------------------------------
@@ -68,16 +72,16 @@ def _block_header(stream: BinaryIO) -> tuple[struct.Struct, int]:
     ('BLENDER-v402': code, len, old, SDNAnr, nr; 'BLENDER17-01v0500': code, SDNAnr, old, len, nr)."""
     head = _read(stream, 9)
     if head[:7] != b"BLENDER":
-        raise ImportProblem("The output is not a .blend file.")
+        raise OutputProblem("The output is not a .blend file.")
     if head[7:8] in (b"_", b"-"):  # legacy header: pointer size, endianness, version
         endian = {b"v": "<", b"V": ">"}.get(head[8:9])
         _read(stream, 3)
         if endian is None:
-            raise ImportProblem("The output's .blend header cannot be read.")
+            raise OutputProblem("The output's .blend header cannot be read.")
         return struct.Struct(endian + ("4siIii" if head[7:8] == b"_" else "4siQii")), 1
     rest = _read(stream, 8)  # '17-01v0500': header size, format version, endianness, version
     if head[7:9] != b"17" or rest[:3] != b"-01" or rest[3:4] != b"v":
-        raise ImportProblem("The output is a .blend file of a format this Blender cannot read.")
+        raise OutputProblem("The output is a .blend file of a format this Blender cannot read.")
     return struct.Struct("<4siQqq"), 3
 
 
@@ -92,15 +96,15 @@ def block_codes(path: str) -> set[bytes]:
             if code == END_BLOCK:
                 return codes
             if len(data) < header.size:
-                raise ImportProblem("The output .blend file is cut short; download it again.")
+                raise OutputProblem("The output .blend file is cut short; download it again.")
             codes.add(code)
             length = header.unpack(data)[size_index]
             if length < 0:
-                raise ImportProblem("The output .blend file is damaged; download it again.")
+                raise OutputProblem("The output .blend file is damaged; download it again.")
             while length > 0:
                 skipped = len(stream.read(min(length, CHUNK)))
                 if not skipped:
-                    raise ImportProblem("The output .blend file is cut short; download it again.")
+                    raise OutputProblem("The output .blend file is cut short; download it again.")
                 length -= skipped
 
 
@@ -110,7 +114,7 @@ def refuse_linked_files(path: str) -> None:
     try:
         codes = block_codes(path)
     except (OSError, EOFError, struct.error, ValueError) as exc:
-        raise ImportProblem(f"Could not read {name!r}: {exc}. Download it again, or import the FBX.") from None
+        raise OutputProblem(f"Could not read {name!r}: {exc}. Download it again, or import the FBX.") from None
     if LIBRARY_BLOCK in codes:
         raise UnsafeOutput(
             f"Refused {name!r}: it links data from other .blend files, and an output may only hold a "
@@ -185,7 +189,7 @@ def append_capture(path: str) -> tuple[list, list[str]]:
         with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
             target.objects = list(source.objects)
     except OSError as exc:
-        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}. A .blend saved by a newer "
+        raise OutputProblem(f"Could not read {os.path.basename(path)!r}: {exc}. A .blend saved by a newer "
                             "Blender cannot be opened by this one: choose FBX as the import format in the "
                             "add-on preferences and import again.") from None
     after = datablocks()

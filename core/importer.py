@@ -15,6 +15,7 @@ import os
 import bpy
 import numpy as np
 
+from .blend_safety import OutputProblem, append_capture
 from ..lib.timing import SNAP, Retime, fps_parts, retime_for_import, same_rate
 from .preferences import preferences
 from .strips import find_strip, free_channel_above, top_strips
@@ -93,8 +94,10 @@ def _import_fbx(context, path: str, strip_start: float) -> tuple[list, float]:
 
 def _append_blend(context, path: str, video_fps: float, notes: list[str]) -> tuple[list, float]:
     """Append the output's capture (blend_safety: what an output may contain), linked into the scene."""
-    from .blend_safety import append_capture  # it raises this module's ImportProblem: imported late
-    objects, dropped = append_capture(path)
+    try:
+        objects, dropped = append_capture(path)
+    except OutputProblem as exc:
+        raise ImportProblem(str(exc)) from None
     notes.extend(dropped)
     for obj in objects:
         context.scene.collection.objects.link(obj)

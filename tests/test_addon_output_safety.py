@@ -127,7 +127,7 @@ def test_capture_end_to_end_drops_the_payload(scene, local_prefs, hostile, modal
     monkeypatch.setenv(GIVEN_OUTPUT_ENV, str(folder / "driver.blend"))
     server = start_server(tmp_path / "server", "--processor", GIVEN_OUTPUT_PROCESSOR)
     try:
-        local_prefs.api_key, local_prefs.endpoint = server.api_key, server.endpoint
+        local_prefs.endpoint, local_prefs.api_key = server.endpoint, server.api_key
         local_prefs.import_format = "blend"
         add_movie(scene, sample_video, 1)
         capture = modal("MOVEAI_OT_capture")

@@ -149,5 +149,6 @@ def test_plain_http_to_another_machine_is_refused(scene, local_prefs, sample_vid
 
 def test_plain_http_to_localhost_by_name_is_allowed(scene, local_prefs, local_server, sample_video):
     local_prefs.endpoint = local_server.endpoint.replace("127.0.0.1", "localhost")
+    local_prefs.api_key = local_server.api_key  # another name is another endpoint: its own key
     add_movie(scene, sample_video)
     assert bpy.ops.moveai.upload_strip("EXEC_DEFAULT") == {"FINISHED"}
