@@ -2,6 +2,6 @@
 """The add-on's operators (moveai.*): the capture flow and its steps, and small actions."""
 
 from ..core.registration import classes_factory
-from . import actions, console, flow
+from . import actions, console, flow, library
 
-register, unregister = classes_factory(flow.CLASSES + actions.CLASSES + console.CLASSES)
+register, unregister = classes_factory(flow.CLASSES + actions.CLASSES + console.CLASSES + library.CLASSES)

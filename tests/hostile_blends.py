@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Hostile .blend outputs for the output-safety tests, written by bpy in a process of their own.
 
-Run as `python tests/hostile_blends.py OUT_DIR MARKER_DIR`: writes, each holding an animated armature
+Run as `python tests/hostile_blends.py OUT_DIR MARKER_DIR`: writes `clean.blend` and `clean.fbx` (a
+capture and nothing else) and, each holding an animated armature
 (what a capture is) and a mesh, plus one payload:
 - `driver.blend`: a driver with a Python expression that writes MARKER_DIR/driver when evaluated;
 - `text.blend`: a Text datablock set to register (runs when a file holding it is opened with Auto
@@ -22,7 +23,8 @@ import os
 import shutil
 
 FILES = ("driver", "text", "library")
-GIVEN_OUTPUT_ENV = "MOVE_TEST_GIVEN_OUTPUT"
+GIVEN_OUTPUT_ENV = "MOVE_TEST_GIVEN_OUTPUT"    # the .blend every job returns
+GIVEN_FBX_ENV = "MOVE_TEST_GIVEN_FBX"          # the FBX every job returns, when set
 GIVEN_OUTPUT_PROCESSOR = "tests.hostile_blends:GivenOutputTestProcessor"
 
 
@@ -37,7 +39,10 @@ class GivenOutputTestProcessor:
 
         files = {}
         for output_type in job.outputs:
-            files[output_type] = Path(shutil.copyfile(os.environ[GIVEN_OUTPUT_ENV], out_dir / "output.blend"))
+            if output_type == "MAIN_FBX" and os.environ.get(GIVEN_FBX_ENV):
+                files[output_type] = Path(shutil.copyfile(os.environ[GIVEN_FBX_ENV], out_dir / "output.fbx"))
+            else:
+                files[output_type] = Path(shutil.copyfile(os.environ[GIVEN_OUTPUT_ENV], out_dir / "output.blend"))
         progress(100)
         return ProcessorResult(files=files, metadata={})
 
@@ -50,6 +55,11 @@ def _capture():
     scene = bpy.context.scene
     armature = bpy.data.objects.new("Actor_1", bpy.data.armatures.new("Actor_1"))
     scene.collection.objects.link(armature)
+    bpy.context.view_layer.objects.active = armature
+    bpy.ops.object.mode_set(mode="EDIT")
+    bone = armature.data.edit_bones.new("Hips")
+    bone.tail = (0.0, 0.0, 0.5)
+    bpy.ops.object.mode_set(mode="OBJECT")
     for frame in range(1, 11):
         armature.location.x = frame / 10
         armature.keyframe_insert("location", frame=frame)
@@ -91,8 +101,17 @@ def write_library(out: Path) -> None:
                                 relative_remap=False)
 
 
+def write_clean(out: Path) -> None:
+    """A capture and nothing else, as .blend and as FBX (for the library tests)."""
+    bpy, _armature, _mesh = _capture()
+    bpy.ops.wm.save_as_mainfile(filepath=str(out / "clean.blend"), compress=False)
+    bpy.ops.export_scene.fbx(filepath=str(out / "clean.fbx"), object_types={"ARMATURE", "MESH"},
+                             add_leaf_bones=False)
+
+
 def main(out: Path, markers: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    write_clean(out)
     write_driver(out, markers)
     write_text(out, markers)
     write_library(out)

@@ -2,6 +2,6 @@
 """The add-on's interface: preferences and the "Move" sidebar panels."""
 
 from ..core.registration import classes_factory
-from . import panels, preferences
+from . import library_panel, panels, preferences
 
-register, unregister = classes_factory(preferences.CLASSES + panels.CLASSES)
+register, unregister = classes_factory(preferences.CLASSES + panels.CLASSES + library_panel.CLASSES)
