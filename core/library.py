@@ -76,6 +76,12 @@ class Library:
     loaded: bool = False
     busy: bool = False
     message: str = ""
+    worker: tasks.Worker | None = None  # the fetch under way (busy while it lives)
+
+    @property
+    def fetching(self) -> bool:
+        """A fetch is under way (a refresh whose operator was ended by a file load no longer counts)."""
+        return self.busy and self.worker is not None and self.worker.alive
 
     @property
     def has_more(self) -> bool:

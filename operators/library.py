@@ -39,7 +39,7 @@ class MOVEAI_OT_library_refresh(bpy.types.Operator):
     _endpoint: str = ""
 
     def _start(self, context) -> tasks.Worker | None:
-        if LIBRARY.busy:
+        if LIBRARY.fetching:
             self.report({"WARNING"}, "The library is being fetched already.")
             return None
         try:
@@ -53,7 +53,8 @@ class MOVEAI_OT_library_refresh(bpy.types.Operator):
         self.more = more
         LIBRARY.busy, LIBRARY.message = True, "Fetching…"
         values = LIBRARY.request(client, more)
-        return tasks.Worker([("library", fetch_step)], values, name="move-ai-library").start()
+        LIBRARY.worker = tasks.Worker([("library", fetch_step)], values, name="move-ai-library").start()
+        return LIBRARY.worker
 
     def _handle(self, messages) -> set | None:
         """The operator's result once the worker has answered, else None."""

@@ -144,3 +144,4 @@ def test_a_plain_http_link_under_https_is_refused_and_said(scene, local_prefs, m
     assert errors and errors[-1].startswith(f"Refused the upload to {storage.url('/put')}: the endpoint "
                                             f"{secure.endpoint} uses https, and this address is plain http")
     assert "Nothing was sent" in errors[-1]
+
