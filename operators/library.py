@@ -190,6 +190,8 @@ class MOVEAI_OT_import_job(AskedFirst):
 
     def draw(self, context):
         layout = self.layout
+        if layout is None:
+            return
         layout.use_property_split = True
         layout.prop(self, "job_id")
         layout.prop(self, "format")
@@ -220,6 +222,8 @@ class MOVEAI_OT_rerun_take(AskedFirst):
 
     def draw(self, context):
         layout = self.layout
+        if layout is None:
+            return
         item = LIBRARY.take(self.take_id)
         layout.label(text=f"A new job on take {item.title if item else self.take_id} costs credits at Move.",
                      icon="INFO")
