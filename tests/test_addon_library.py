@@ -79,8 +79,20 @@ def test_the_library_lists_newest_first_a_page_at_a_time_on_a_worker(scene, libr
     first = state.jobs[0]
     assert (first.name, first.state, first.model) == ("web shot 2", "FINISHED", "S1") and first.date[:2] == "20"
     assert state.has_more
-    assert bpy.ops.moveai.library_refresh(more=True) == {"FINISHED"}  # the "More" button
+    log: list = []
+    sys.modules[MODULE + ".ui.library_panel"].draw_library(Recorder(log), bpy.context)
+    assert ("op", "moveai.library_refresh", "more", True) in log  # the "More" button
+    assert bpy.ops.moveai.library_refresh(more=True) == {"FINISHED"}
     assert [j.id for j in state.jobs][:3] == newest_jobs and [t.id for t in state.takes][:3] == newest_takes
+
+    # what the panel shows: a row per job and take, Import on finished jobs, Re-run on takes, More
+    log: list = []
+    sys.modules[MODULE + ".ui.library_panel"].draw_library(Recorder(log), bpy.context)
+    assert ("label", "Jobs (3)") in log and ("label", "Takes (3)") in log
+    assert ("label", "web shot 2") in log
+    assert [e[3] for e in log if e[:3] == ("op", "moveai.import_job", "job_id")] == newest_jobs
+    assert [e[3] for e in log if e[:3] == ("op", "moveai.rerun_take", "take_id")] == newest_takes
+    assert ("op", "moveai.library_refresh", "more", True) not in log  # three of three: no More
 
     path = tmp_path / "shot.blend"  # kept at runtime, never in the user's file
     bpy.ops.wm.save_as_mainfile(filepath=str(path), compress=False)
@@ -172,6 +184,9 @@ class Recorder:
 
     def prop(self, data, name, **kw):
         self.log.append(("prop", name))
+
+    def label(self, text="", **kw):
+        self.log.append(("label", text))
 
     def __getattr__(self, name):  # row(), column(), box(), label(), ...
         return lambda *a, **kw: self if name in ("row", "column", "box", "split") else None
