@@ -105,6 +105,7 @@ def test_relative_and_unicode_paths_are_resolved(scene, local_prefs, tmp_path):
 
 def test_no_api_key(scene, local_prefs, sample_video, monkeypatch):
     monkeypatch.delenv("MOVE_API_KEY", raising=False)
+    monkeypatch.delenv("MOVE_LOCAL_API_KEY", raising=False)
     local_prefs.api_key = ""
     add_movie(scene, sample_video)
     assert "No Move API key is set" in capture_error(scene)
