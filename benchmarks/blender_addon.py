@@ -30,7 +30,7 @@ def install_addon(work: Path):
 
 def configure(server, download_dir: Path, import_format: str = "fbx") -> None:
     prefs = bpy.context.preferences.addons[MODULE].preferences
-    prefs.api_key, prefs.endpoint = server.api_key, server.endpoint
+    prefs.endpoint, prefs.api_key = server.endpoint, server.api_key
     prefs.import_format, prefs.add_overlay, prefs.timing_mode = import_format, False, "RETIME"
     prefs.download_dir = str(download_dir)
 

@@ -5,10 +5,11 @@ import, multicam state, and reading/writing rigs for retargeting.
 Operators and panels call into it; it imports neither (see docs/ARCHITECTURE.md).
 """
 
-from . import file_load, multicam_state, retarget_state, sessions, state
+from . import file_load, multicam_state, preferences, retarget_state, sessions, state
 
 
 def register() -> None:
+    preferences.register()
     state.register()
     multicam_state.register()
     retarget_state.register()
@@ -21,3 +22,4 @@ def unregister() -> None:
     retarget_state.unregister()
     multicam_state.unregister()
     state.unregister()
+    preferences.unregister()

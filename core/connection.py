@@ -15,3 +15,8 @@ def who_am_i(context: tasks.StepContext) -> dict:
 
 def show(ok: bool, text: str) -> None:
     CONNECTION.update(text=text, ok=ok)
+
+
+def clear() -> None:
+    """Forget the last result: it was about another key or endpoint."""
+    CONNECTION.update(text="", ok=False)

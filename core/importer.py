@@ -16,6 +16,7 @@ import re
 import bpy
 import numpy as np
 
+from .blend_safety import OutputProblem, append_capture
 from ..lib.timing import SNAP, Retime, fps_parts, retime_for_import, same_rate
 from .preferences import preferences
 from .strips import find_strip, free_channel_above, top_strips
@@ -112,16 +113,13 @@ def _import_fbx(context, scene, path: str, strip_start: float) -> tuple[list, fl
     return [o for o in bpy.data.objects if o not in before], keyed_fps
 
 
-def _append_blend(scene, path: str, video_fps: float) -> tuple[list, float]:
-    """Append every object of the output .blend with the actions it uses, linked into the scene."""
+def _append_blend(scene, path: str, video_fps: float, notes: list[str]) -> tuple[list, float]:
+    """Append the output's capture (blend_safety: what an output may contain), linked into the scene."""
     try:
-        with bpy.data.libraries.load(path, link=False) as (source, target):  # type: ignore[attr-defined]
-            target.objects = list(source.objects)
-    except OSError as exc:
-        raise ImportProblem(f"Could not read {os.path.basename(path)!r}: {exc}. A .blend saved by a newer "
-                            "Blender cannot be opened by this one: choose FBX as the import format in the "
-                            "add-on preferences and import again.") from None
-    objects = [o for o in target.objects if o is not None]
+        objects, dropped = append_capture(path)
+    except OutputProblem as exc:
+        raise ImportProblem(str(exc)) from None
+    notes.extend(dropped)
     for obj in objects:
         scene.collection.objects.link(obj)
     return objects, video_fps  # keys are in the file's frames, one per video frame
@@ -225,10 +223,11 @@ def import_output(context, record) -> str:
     if record.video_fps <= 0:
         raise ImportProblem("This job has no video frame rate recorded; capture the strip again.")
     scene_rate = (scene.render.fps, scene.render.fps_base)
+    notes: list[str] = []  # what the import left out of the output, for the user
     if path.lower().endswith(".fbx"):
         objects, keyed_fps = _import_fbx(context, scene, path, record.strip_start)
     else:
-        objects, keyed_fps = _append_blend(scene, path, record.video_fps)
+        objects, keyed_fps = _append_blend(scene, path, record.video_fps, notes)
     armature = _pick_armature(objects)
     try:
         if armature is None or armature.animation_data is None or armature.animation_data.action is None:
@@ -271,7 +270,7 @@ def import_output(context, record) -> str:
                f"{first:g}-{last:g}, in step with strip {record.strip_name!r}; {timing}.")
     if record.overlay_path and os.path.isfile(record.overlay_path):
         message += " " + add_overlay_strip(scene, record)
-    return message
+    return " ".join([message, *notes])
 
 
 def import_after_download(context, record) -> str:

@@ -11,16 +11,29 @@ import bpy
 from ..lib import ConfigError, MoveClient
 from ..lib.credentials import check_endpoint, is_loopback_host
 from .job_options import MoveJobOptions
-from .preferences import ADDON_ID, API_KEY_ENV, SettingsProblem, preferences  # noqa: F401 (re-exported)
+from .preferences import (ADDON_ID, API_KEY_ENV, SettingsProblem, env_key_name, key_for,  # noqa: F401
+                          preferences)
 
 # Keyword arguments for every MoveClient the add-on makes: `timeout`, `transfer_timeout`,
 # `retry_policy` (empty: the client's defaults). For scripts on slow links, and for tests.
 CLIENT_OPTIONS: dict = {}
 
 
-def api_key(prefs) -> str:
-    """MOVE_API_KEY from the environment wins over the preference (handy for render farms and CI)."""
-    return os.environ.get(API_KEY_ENV, "").strip() or prefs.api_key
+def api_key(prefs, endpoint: str | None = None) -> str:
+    """The key for the endpoint (the configured one by default). Where a key may go: a key stored
+    for one endpoint is never used for another. MOVE_API_KEY from the environment wins for Move's
+    cloud only, MOVE_LOCAL_API_KEY for a server on this machine only (render farms, CI, the local
+    server's own key)."""
+    endpoint = prefs.endpoint if endpoint is None else endpoint
+    env = env_key_name(endpoint)
+    return (os.environ.get(env, "").strip() if env else "") or key_for(prefs, endpoint)
+
+
+def online_access_policy():
+    """The client's `allow_host`: Online Access as it is now (read here on the main thread; the
+    worker threads that ask never touch bpy), loopback always."""
+    online = bool(bpy.app.online_access)
+    return lambda host: online or is_loopback_host(host)
 
 
 def check_online_access(endpoint: str) -> None:
@@ -39,7 +52,8 @@ def make_client(context=None) -> MoveClient:
     try:
         endpoint = check_endpoint(prefs.endpoint)  # first: online access cannot fix a bad URL
         check_online_access(endpoint)
-        return MoveClient(api_key(prefs), endpoint, **CLIENT_OPTIONS)
+        options = {"allow_host": online_access_policy(), **CLIENT_OPTIONS}
+        return MoveClient(api_key(prefs, endpoint), endpoint, **options)
     except ConfigError as exc:
         raise SettingsProblem(str(exc)) from None
 

@@ -96,9 +96,10 @@ def run_in_blender(server, zip_path: Path, clip: Path, import_format: str, outpu
         prefs.import_format = import_format
         prefs.add_overlay = True
         prefs.download_dir = str(out / "downloads")
-        # The local server's key reaches the add-on through the environment, as MOVE_API_KEY can
-        # for any user: it is never stored in preferences or in the .blend.
-        os.environ["MOVE_API_KEY"] = server.api_key
+        # The local server's key reaches the add-on through the environment, as MOVE_LOCAL_API_KEY
+        # can for any user (MOVE_API_KEY is for Move's cloud only): never stored in preferences or
+        # in the .blend.
+        os.environ["MOVE_LOCAL_API_KEY"] = server.api_key
         note["text"] = f"(Blender {bpy.app.version_string})"
 
     with step("put the clip in the Video Sequence Editor") as note:

@@ -67,9 +67,9 @@ def prefs():
 def local_prefs(addon, local_server, tmp_path):
     """Preferences pointing at the local server, downloads into the test's folder; restored after."""
     p = prefs()
-    saved = {k: getattr(p, k) for k in ("api_key", "endpoint", "import_format", "add_overlay",
+    saved = {k: getattr(p, k) for k in ("endpoint", "api_key", "import_format", "add_overlay",
                                          "timing_mode", "download_dir")}
-    p.api_key, p.endpoint = local_server.api_key, local_server.endpoint
+    p.endpoint, p.api_key = local_server.endpoint, local_server.api_key  # the key is the endpoint's: endpoint first
     p.import_format, p.add_overlay, p.timing_mode = "fbx", False, "RETIME"
     p.download_dir = str(tmp_path / "downloads")
     yield p

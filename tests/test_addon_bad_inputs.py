@@ -114,6 +114,7 @@ def test_relative_and_unicode_paths_are_resolved(scene, local_prefs, tmp_path):
 
 def test_no_api_key(scene, local_prefs, sample_video, monkeypatch):
     monkeypatch.delenv("MOVE_API_KEY", raising=False)
+    monkeypatch.delenv("MOVE_LOCAL_API_KEY", raising=False)
     local_prefs.api_key = ""
     add_movie(scene, sample_video)
     assert "No Move API key is set" in capture_error(scene)
@@ -127,7 +128,7 @@ def test_wrong_api_key(scene, local_prefs, sample_video):
 
 
 def test_env_key_overrides_preferences(scene, local_prefs, sample_video, monkeypatch):
-    monkeypatch.setenv("MOVE_API_KEY", local_prefs.api_key)
+    monkeypatch.setenv("MOVE_LOCAL_API_KEY", local_prefs.api_key)  # for a server on this machine only
     local_prefs.api_key = "wrong-key-0000000000"
     add_movie(scene, sample_video)
     assert bpy.ops.moveai.upload_strip("EXEC_DEFAULT") == {"FINISHED"}
@@ -139,6 +140,7 @@ def test_server_unreachable(scene, local_prefs, client_options, sample_video):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     local_prefs.endpoint = f"http://127.0.0.1:{port}/ugc/graphql"
+    local_prefs.api_key = "any-key-0123456789"  # each endpoint has its own key
     add_movie(scene, sample_video)
     text = capture_error(scene)
     assert f"127.0.0.1:{port}" in text and "could not be made" in text, text

@@ -94,6 +94,7 @@ def test_a_one_frame_video_is_sent(scene, local_prefs, client_options, tmp_path)
 def test_keys_with_whitespace_inside_are_refused_without_being_shown(scene, local_prefs, sample_video,
                                                                      monkeypatch, key):
     monkeypatch.delenv("MOVE_API_KEY", raising=False)
+    monkeypatch.delenv("MOVE_LOCAL_API_KEY", raising=False)
     local_prefs.api_key = key
     add_movie(scene, sample_video)
     text = refused(scene)
@@ -103,6 +104,7 @@ def test_keys_with_whitespace_inside_are_refused_without_being_shown(scene, loca
 
 def test_a_key_pasted_with_a_line_break_around_it_works(scene, local_prefs, sample_video, monkeypatch):
     monkeypatch.delenv("MOVE_API_KEY", raising=False)
+    monkeypatch.delenv("MOVE_LOCAL_API_KEY", raising=False)
     local_prefs.api_key = "\n " + local_prefs.api_key + "\r\n"
     add_movie(scene, sample_video)
     assert bpy.ops.moveai.upload_strip("EXEC_DEFAULT") == {"FINISHED"}
@@ -149,5 +151,6 @@ def test_plain_http_to_another_machine_is_refused(scene, local_prefs, sample_vid
 
 def test_plain_http_to_localhost_by_name_is_allowed(scene, local_prefs, local_server, sample_video):
     local_prefs.endpoint = local_server.endpoint.replace("127.0.0.1", "localhost")
+    local_prefs.api_key = local_server.api_key  # another name is another endpoint: its own key
     add_movie(scene, sample_video)
     assert bpy.ops.moveai.upload_strip("EXEC_DEFAULT") == {"FINISHED"}

@@ -132,7 +132,7 @@ def test_disable_enable_mid_watch_keeps_the_ids_and_resume_finishes(scene, local
     addon_utils.enable(MODULE, default_set=True)
     assert not worker_threads()
     p = prefs()  # Blender drops an add-on's preferences with it: the user enters them again
-    p.api_key, p.endpoint, p.download_dir = local_server.api_key, local_server.endpoint, downloads
+    p.endpoint, p.api_key, p.download_dir = local_server.endpoint, local_server.api_key, downloads
 
     record = next(r for r in bpy.context.scene.move_ai.jobs if r.uid == uid)
     assert (record.job_id, record.take_id) == (job_id, take_id)

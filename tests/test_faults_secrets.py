@@ -43,7 +43,8 @@ def two_clients(tmp_path_factory):
 @pytest.fixture
 def prefs_a(local_prefs, two_clients, monkeypatch):
     monkeypatch.delenv("MOVE_API_KEY", raising=False)
-    local_prefs.api_key, local_prefs.endpoint = KEY_A, two_clients.endpoint
+    monkeypatch.delenv("MOVE_LOCAL_API_KEY", raising=False)
+    local_prefs.endpoint, local_prefs.api_key = two_clients.endpoint, KEY_A
     return local_prefs
 
 

@@ -3,10 +3,11 @@
 panel and the "Move AI" menus."""
 
 from ..core.registration import classes_factory
-from . import menus, multicam_panel, panels, preferences, retarget_panel
+from . import library_panel, menus, multicam_panel, panels, preferences, retarget_panel
 
 _register_classes, _unregister_classes = classes_factory(
-    preferences.CLASSES + panels.CLASSES + multicam_panel.CLASSES + retarget_panel.CLASSES)
+    preferences.CLASSES + panels.CLASSES + multicam_panel.CLASSES + retarget_panel.CLASSES
+    + library_panel.CLASSES)
 
 
 def register() -> None:

@@ -7,7 +7,7 @@ import bpy
 
 from ..core.connection import CONNECTION
 from .drawing import draw_job_options
-from ..core.preferences import ADDON_ID, API_KEY_ENV, LOCAL_ENDPOINT, MovePreferences
+from ..core.preferences import (ADDON_ID, API_KEYS_PAGE, LOCAL_ENDPOINT, MovePreferences, env_key_name)
 from ..lib.credentials import DEFAULT_ENDPOINT
 
 
@@ -16,15 +16,21 @@ class MOVEAI_AddonPreferences(MovePreferences, bpy.types.AddonPreferences):
 
     def draw(self, context):
         layout = self.layout
+        layout.use_property_split = True
+        layout.use_property_decorate = False
         col = layout.column()
-        row = col.row()
-        row.prop(self, "api_key")
-        if os.environ.get(API_KEY_ENV):
-            col.label(text=f"{API_KEY_ENV} is set and is used instead.", icon="INFO")
-        col.prop(self, "endpoint")
         row = col.row(align=True)
         row.operator("moveai.use_endpoint", text="Move cloud").endpoint = DEFAULT_ENDPOINT
         row.operator("moveai.use_endpoint", text="Local server").endpoint = LOCAL_ENDPOINT
+        col.prop(self, "endpoint")
+        row = col.row(align=True)
+        row.prop(self, "api_key")
+        row.operator("wm.url_open", text="", icon="URL").url = API_KEYS_PAGE
+        env = env_key_name(self.endpoint)
+        if env and os.environ.get(env):
+            col.label(text=f"{env} is set and is used instead, for this endpoint only.", icon="INFO")
+        col.label(text="Each endpoint keeps its own key; a key goes only to the endpoint it was entered for.",
+                  icon="LOCKED")
         row = col.row()
         row.operator("moveai.test_connection", icon="URL")
         if CONNECTION["text"]:
