@@ -56,7 +56,8 @@ class CaptureSession:
     """One job's network steps on a worker, applied to the record `uid` of scene `scene_name`."""
 
     def __init__(self, scene_name: str, uid: str, steps, values: dict,
-                 finish: Finisher | None = None, forget_if_failed_early: bool = False):
+                 finish: Finisher | None = None, forget_if_failed_early: bool = False,
+                 forget_if_unconfirmed: bool = False):
         self.scene_name = scene_name
         self.uid = uid
         # the step the worker is in (written by the worker, read by stop()), and a stop that waits
@@ -68,6 +69,8 @@ class CaptureSession:
                                    name=f"move-ai-{uid[:8]}")
         self.finish = finish
         self.forget_if_failed_early = forget_if_failed_early
+        # a record made only to fetch a job by id: dropped when Move never confirmed that job
+        self.forget_if_unconfirmed = forget_if_unconfirmed
         self.status = RUNNING
         self.reports: list[tuple[str, str]] = []   # (INFO|WARNING|ERROR, text) not yet shown
         self.driven_by_operator = False
@@ -142,6 +145,8 @@ class CaptureSession:
             if status == STOPPED and self.forget_if_failed_early and not record.file_id:
                 # cancelled with nothing on the server: leave the scene as it was (a failure stays
                 # listed with its reason)
+                remove_record(bpy.data.scenes[self.scene_name], self.uid)
+            elif status != FINISHED and self.forget_if_unconfirmed and not record.job_state:
                 remove_record(bpy.data.scenes[self.scene_name], self.uid)
         if SESSIONS.get(self.uid) is self:
             del SESSIONS[self.uid]
@@ -330,14 +335,15 @@ def stop_watching(uid: str | None = None) -> list[str]:
 
 
 def start_session(context, record, steps, finish: Finisher | None = None,
-                  forget_if_failed_early: bool = False) -> CaptureSession:
+                  forget_if_failed_early: bool = False, forget_if_unconfirmed: bool = False) -> CaptureSession:
     """A running session for `record` with a client from the settings (SettingsProblem if unusable)."""
     running = SESSIONS.get(record.uid)
     if running is not None and running.status == RUNNING:
         raise AlreadyRunning(f"Move AI is already working on {describe(running)}.")
     client = settings.make_client(context)
     return CaptureSession(context.scene.name, record.uid, steps, record_values(context, record, client),
-                          finish=finish, forget_if_failed_early=forget_if_failed_early).start()
+                          finish=finish, forget_if_failed_early=forget_if_failed_early,
+                          forget_if_unconfirmed=forget_if_unconfirmed).start()
 
 
 # -- sessions no operator drives (saved jobs watched again after a file is opened) run on an app timer ----------

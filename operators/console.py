@@ -14,7 +14,9 @@ CONSOLE_LINE = "client = bpy.types.MOVEAI_OT_console_client.make()"
 class MOVEAI_OT_console_client(bpy.types.Operator):
     """Show the line that gives a Move client in Blender's Python console, with this add-on's endpoint, key and Online Access"""
     bl_idname = "moveai.console_client"
-    bl_label = "Move: Python Console Client"
+    bl_label = "Python Console Client"
+    bl_description = ("Show the line that gives a Move client in Blender's Python console, with this "
+                      "add-on's endpoint, key and Online Access")
     bl_options = {"REGISTER"}
 
     @staticmethod

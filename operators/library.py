@@ -28,7 +28,8 @@ FORMATS = [("PREFERENCES", "As in Preferences", "The import format set in the ad
 class MOVEAI_OT_library_refresh(bpy.types.Operator):
     """List the takes and jobs of your Move account, newest first (More: the next page)"""
     bl_idname = "moveai.library_refresh"
-    bl_label = "Move: Refresh Library"
+    bl_label = "Refresh Library"
+    bl_description = "List the takes and jobs of your Move account, newest first (More: the next page)"
     bl_options = {"REGISTER"}
 
     more: BoolProperty(name="More", options={"SKIP_SAVE"},
@@ -123,7 +124,9 @@ class AskedFirst(FlowOperator):
 class MOVEAI_OT_import_job(AskedFirst):
     """Import a finished Move job by its id, made here or elsewhere (web app, SDK), onto the active strip or at the current frame"""
     bl_idname = "moveai.import_job"
-    bl_label = "Move: Import Job by ID"
+    bl_label = "Import Job by ID"
+    bl_description = ("Import a finished Move job by its id, made here or elsewhere (web app, SDK), onto the "
+                      "active strip or at the current frame")
     bl_options = {"REGISTER", "UNDO"}  # type: ignore[assignment]
 
     job_id: StringProperty(name="Job ID", options={"SKIP_SAVE"},
@@ -158,7 +161,7 @@ class MOVEAI_OT_import_job(AskedFirst):
         record.import_format, record.auto_import = fmt, True
         record.stage = "WATCHING"
         return sessions.start_session(context, record, steps_from("watch"), finish=import_after_download,
-                                      forget_if_failed_early=forget)
+                                      forget_if_unconfirmed=forget)
 
     def _import_if_on_disk(self, context):
         try:
@@ -200,7 +203,9 @@ class MOVEAI_OT_import_job(AskedFirst):
 class MOVEAI_OT_rerun_take(AskedFirst):
     """Run a new Move job on a take of your library with the options shown (asks first: a job costs credits)"""
     bl_idname = "moveai.rerun_take"
-    bl_label = "Move: Re-run Take"
+    bl_label = "Re-run Take"
+    bl_description = ("Run a new Move job on a take of your library with the options shown (asks first: a "
+                      "job costs credits)")
     bl_options = {"REGISTER", "UNDO"}  # type: ignore[assignment]
 
     take_id: StringProperty(name="Take ID", options={"SKIP_SAVE"},

@@ -149,6 +149,7 @@ def test_server_unreachable(scene, local_prefs, client_options, sample_video):
 def test_online_access_off_refuses_the_cloud(scene, local_prefs, sample_video):
     assert not bpy.app.online_access  # the bpy module starts with online access off
     local_prefs.endpoint = "https://api.move.ai/ugc/graphql"
+    local_prefs.api_key = "cloud-key-0123456789"  # each endpoint has its own key
     add_movie(scene, sample_video)
     text = capture_error(scene)
     assert "Online access is turned off" in text and "Allow Online Access" in text

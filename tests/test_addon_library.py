@@ -128,7 +128,7 @@ def test_import_by_id_without_an_id_or_with_a_wrong_one_says_why(scene, library)
         bpy.ops.moveai.import_job(job_id=" ")
     with pytest.raises(RuntimeError, match="job-nope"):
         bpy.ops.moveai.import_job(job_id="job-nope")
-    assert len(scene.move_ai.jobs) == 0  # nothing at Move: no record left behind
+    assert len(scene.move_ai.jobs) == 0  # no such job at Move: no record of it left behind
 
 
 def test_rerun_a_take_asks_first_in_the_ui_and_not_from_scripts(scene, library, modal, monkeypatch):

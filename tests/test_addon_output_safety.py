@@ -88,7 +88,7 @@ def test_code_in_a_blend_output_never_runs(scene, local_prefs, hostile, autorun,
     assert bpy.ops.moveai.import_output(job=record.uid) == {"FINISHED"}
     record = scene.move_ai.jobs[-1]
     assert record.stage == "IMPORTED" and bpy.data.objects["walk"].type == "ARMATURE"
-    assert "Actor_1_Body" in bpy.data.objects  # the capture itself came in
+    assert "walk Body" in bpy.data.objects  # the capture itself came in (its mesh named after the strip)
     _evaluate(scene)
     assert not marker.exists(), "the output's code ran at import"
     text = record.message
