@@ -16,6 +16,7 @@ from ..mocap.smoothing import fill_gaps, gaussian_smooth, sigma_for
 from .skeleton import BODY_JOINTS
 
 MIN_CONF = 0.5
+HIGH_PASS_S = 0.25
 
 
 @dataclass
@@ -33,7 +34,10 @@ def keypoint_speeds(xy: np.ndarray, conf: np.ndarray, fps: float) -> np.ndarray:
     if pts.shape[0] < 3 or not seen.any():
         return out
     filled = gaussian_smooth(fill_gaps(pts[:, seen]), sigma_for(fps, 1 / 60))
-    out[:, seen] = np.linalg.norm(np.gradient(filled, axis=0), axis=-1)
+    speed = np.linalg.norm(np.gradient(filled, axis=0), axis=-1)
+    # Without the slow part (a person walking toward one camera and across another): what is left, the
+    # steps and swings, happens at the same instants in every view.
+    out[:, seen] = speed - gaussian_smooth(speed, sigma_for(fps, HIGH_PASS_S))
     return out
 
 
