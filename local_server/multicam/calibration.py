@@ -25,6 +25,7 @@ from .triangulation import triangulate
 from ..mocap import pose_tracking as P
 
 MIN_CONF = 0.5
+SPREAD = 0.1
 MIN_SHARED_FRAMES = 15  # frames in which every camera sees the person
 #: Diagonal fields of view (degrees) to scan for the first focal length guess.
 FOV_SCAN_DEG = (45.0, 55.0, 65.0, 75.0, 90.0, 110.0)
@@ -221,7 +222,7 @@ def _floor_frame(points: np.ndarray, cameras):
         normal = vt[2] * np.sign(vt[2] @ up)
         spread = sv[1] / np.sqrt(len(low))
         # trust the feet's plane when they covered some floor and it agrees with the body's up
-        if spread > 0.1 * standing_height(points) and np.degrees(np.arccos(np.clip(normal @ up, -1, 1))) < 15:
+        if spread > SPREAD * standing_height(points) and np.degrees(np.arccos(np.clip(normal @ up, -1, 1))) < 15:
             up, how = normal, "feet"
     z = up
     look = cameras[0].rotation[2]  # camera 0's optical axis in the world

@@ -21,7 +21,7 @@ from ..motion import Motion
 from ..processors.base import ProcessingFailed, ProcessorResult
 from .cameras import CameraModel
 from .triangulation import reprojection_errors, triangulate
-from .views import View, in_step, offsets_metadata, track_views
+from .views import View, in_step, offsets_metadata, on_reference_timeline, track_views
 
 SUPPORTED_OUTPUTS = frozenset(MOTION_OUTPUTS)
 MIN_CONF = 0.5
@@ -151,12 +151,8 @@ def triangulate_take(spec: MulticamSpec, cameras: list[CameraModel], progress: C
 
 
 def _restep(views, offsets):
-    from .sync import aligned_frames
-
-    first, end = aligned_frames([len(v.xy) for v in views], offsets)
-    xy = np.stack([v.xy[first + o:end + o] for v, o in zip(views, offsets)])
-    conf = np.stack([v.conf[first + o:end + o] for v, o in zip(views, offsets)])
-    return xy, np.where(np.isfinite(xy).all(-1), conf, 0.0), None, first
+    xy, conf = on_reference_timeline(views, offsets)
+    return xy, conf, None, 0
 
 
 def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int], None]) -> ProcessorResult:

@@ -91,8 +91,8 @@ def clap_frames(sync_method: dict | None, view: View) -> tuple[int, int] | None:
 
 
 def in_step(views: list[View], sync_method: dict | None = None) -> tuple[np.ndarray, np.ndarray, SyncResult, int]:
-    """The views' keypoints on one timeline: xy (V, F, 33, 2), conf (V, F, 33), the sync, and the row of
-    the reference view (the first camera) that timeline starts at."""
+    """The views' keypoints on the reference (first) camera's timeline: xy (V, F, 33, 2), conf (V, F, 33),
+    the sync, and the reference row that timeline starts at (0: all of its clip window)."""
     if (sync_method or {}).get("timecodeSync", {}).get("useTimecode"):
         raise ProcessingFailed("Timecode sync is not available on the local server (it reads no timecode from "
                                "the videos); leave syncMethod out to sync from the person's motion, or give a "
@@ -102,10 +102,24 @@ def in_step(views: list[View], sync_method: dict | None = None) -> tuple[np.ndar
     if end - first < 2:
         raise ProcessingFailed("After syncing, the cameras' videos share no common stretch of time; trim them to "
                                "the same moment or film them together.")
-    xy = np.stack([v.xy[first + o:end + o] for v, o in zip(views, sync.offsets)])
-    conf = np.stack([v.conf[first + o:end + o] for v, o in zip(views, sync.offsets)])
+    xy, conf = on_reference_timeline(views, sync.offsets)
+    return xy, conf, sync, 0
+
+
+def on_reference_timeline(views: list[View], offsets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Every view's keypoints at the reference view's rows (a view whose video does not reach a row has
+    nothing there), so the motion covers the reference camera's clip window whole."""
+    n = len(views[0].xy)
+    xy = np.full((len(views), n) + views[0].xy.shape[1:], np.nan)
+    conf = np.zeros((len(views), n) + views[0].conf.shape[1:])
+    for k, (v, o) in enumerate(zip(views, offsets)):
+        rows = np.arange(n)
+        src = rows + o
+        ok = (src >= 0) & (src < len(v.xy))
+        xy[k, rows[ok]] = v.xy[src[ok]]
+        conf[k, rows[ok]] = v.conf[src[ok]]
     conf = np.where(np.isfinite(xy).all(-1), conf, 0.0)
-    return xy, conf, sync, first
+    return xy, conf
 
 
 def offsets_metadata(views: list[View], sync: SyncResult) -> dict:
