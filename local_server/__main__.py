@@ -11,6 +11,7 @@ from .faults import FaultBook
 from .graphql_api import MoveGraphQL
 from .http_server import MoveHTTPServer, ServerParts
 from .job_runner import JobRunner
+from .webhooks import WebhookDispatcher
 from .processor_registry import ProcessorSlot
 from .server_log import log
 from .signing import UrlSigner
@@ -38,7 +39,8 @@ def serve(config: ServerConfig) -> int:
     signer = UrlSigner(config.url_secret, config.url_ttl)
     faults = FaultBook()
     processor = ProcessorSlot(config.processor)
-    runner = JobRunner(store, processor, faults, config.data_dir / "outputs", config.workers)
+    webhooks = WebhookDispatcher(store, config.webhook_hosts, config.webhook_retry_s)
+    runner = JobRunner(store, processor, faults, config.data_dir / "outputs", config.workers, on_event=webhooks.notify)
     graphql = MoveGraphQL(store, signer, processor, config.data_dir / "uploads", on_work=runner.wake)
 
     httpd = MoveHTTPServer(config.host, config.port)
@@ -50,6 +52,7 @@ def serve(config: ServerConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
+    webhooks.start()
     runner.start()
     serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True)
     serving.start()
@@ -63,6 +66,7 @@ def serve(config: ServerConfig) -> int:
     log("stopping...")
     httpd.shutdown()
     all_stopped = runner.stop(timeout=10.0)
+    webhooks.stop()
     httpd.server_close()
     if all_stopped:
         store.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -30,6 +30,8 @@ class ServerConfig:
     workers: int
     api_keys: list[str]  # every accepted key; the first one is printed at start-up
     url_secret: bytes
+    webhook_hosts: list[str] = field(default_factory=list)  # non-loopback hosts webhooks may be sent to
+    webhook_retry_s: float = 2.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,6 +47,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help=f"what jobs compute: {', '.join(sorted(PROCESSORS))}, or module:Class (default reference)")
     parser.add_argument("--url-ttl", type=int, default=3600, help="presigned URL lifetime in seconds (default 3600)")
     parser.add_argument("--workers", type=int, default=1, help="job processing threads (default 1)")
+    parser.add_argument("--webhook-allow-host", action="append", default=[], metavar="HOST",
+                        help="also deliver webhooks to this host (default: loopback addresses only); repeatable")
+    parser.add_argument("--webhook-retry-seconds", type=float, default=2.0,
+                        help="first webhook retry delay; later ones double (default 2)")
     args = parser.parse_args(argv)
     if args.url_ttl < 1:
         parser.error("--url-ttl must be at least 1 second")
@@ -83,4 +89,5 @@ def load_config(argv: list[str] | None = None) -> ServerConfig:
     return ServerConfig(
         host=args.host, port=args.port, data_dir=data_dir, processor=args.processor,
         url_ttl=args.url_ttl, workers=args.workers, api_keys=keys, url_secret=bytes.fromhex(secret),
+        webhook_hosts=args.webhook_allow_host, webhook_retry_s=args.webhook_retry_seconds,
     )

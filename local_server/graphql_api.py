@@ -508,8 +508,10 @@ class MoveGraphQL:
         ctx = info.context
         if not re.match(r"https?://", url):
             raise bad_request("url must be an http(s) URL.")
+        from .webhooks import new_secret
+
         row = self.store.upsert_webhook(ctx.client_id, uid, url, description, list(events or []),
-                                        _json_text(metadata), secret)
+                                        _json_text(metadata), secret or new_secret())  # every delivery is signed
         return {"client": self._client_ref(ctx.client_id), "uid": row["uid"], "url": row["url"],
                 "description": row["description"], "events": json.loads(row["events"]),
                 "metadata": row["metadata"], "secret": row["secret"]}

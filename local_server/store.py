@@ -310,6 +310,9 @@ class Store:
                                                     secret))
         return self._one("SELECT * FROM webhooks WHERE client_id = ? AND uid = ?", (client_id, uid))
 
+    def webhooks_of(self, client_id: str) -> list[dict]:
+        return self._all("SELECT * FROM webhooks WHERE client_id = ?", (client_id,))
+
     def create_share_code(self, client_id: str, file_id: str, code: str, expires: str) -> dict:
         return self._insert("share_codes", {"code": code, "client_id": client_id, "file_id": file_id,
                                             "created": now_iso(), "expires": expires})
