@@ -127,8 +127,11 @@ class _Crop:
 
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
-               progress: Callable[[int, int], None] | None = None, max_side: int = 640) -> PoseTrack:
-    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete."""
+               progress: Callable[[int, int], None] | None = None, max_side: int = 640,
+               pick_person: Callable[[int, list], int] | None = None) -> PoseTrack:
+    """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
+    `pick_person(row, boxes)` may choose whom to follow among the people found first (boxes in source
+    pixels, returns an index); by default the largest."""
     import cv2
     import mediapipe as mp
 
@@ -163,7 +166,9 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                 boxes = find_people(rgb)
                 if boxes:
                     people_at_start = len(boxes)
-                    crop.follow(max(boxes, key=_area), force=True)
+                    pick = (pick_person(i, [tuple(v / scale for v in b) for b in boxes]) if pick_person
+                            else max(range(len(boxes)), key=lambda k: _area(boxes[k])))
+                    crop.follow(boxes[pick], force=True)
                     chosen = True
             if chosen:
                 x0, y0, x1, y1 = crop.box

@@ -21,7 +21,7 @@ from ..motion import Motion
 from ..processors.base import ProcessingFailed, ProcessorResult
 from .cameras import CameraModel
 from .triangulation import reprojection_errors, triangulate
-from .views import View, in_step, offsets_metadata, on_reference_timeline, track_views
+from .views import View, in_step, offsets_metadata, on_reference_timeline, track_view, track_views
 
 SUPPORTED_OUTPUTS = frozenset(MOTION_OUTPUTS)
 MIN_CONF = 0.5
@@ -63,12 +63,27 @@ def check_take(spec: MulticamSpec) -> list[CameraModel]:
     return [CameraModel.from_dict(spec.volume_cameras[label], name=label) for label, _ in spec.sources]
 
 
-def _check_sizes(cameras: list[CameraModel], views: list[View]) -> None:
+def fit_to_videos(cameras: list[CameraModel], views: list[View]) -> list[CameraModel]:
+    """The cameras for the take's frame sizes. The same camera may encode a few pixels more or less
+    (1080 vs 1088 wide, codec padding): up to 2% is taken as a centred crop or pad, and a proportional
+    change of resolution scales the intrinsics; anything else means a different camera set-up."""
+    out = []
     for cam, view in zip(cameras, views):
-        if tuple(cam.size) != tuple(view.size):
-            raise ProcessingFailed(
-                f"Camera {view.label!r} films {view.size[0]}x{view.size[1]} in this take but was calibrated at "
-                f"{cam.size[0]}x{cam.size[1]}; film the take with the calibrated settings or calibrate again.")
+        (cw, ch), (vw, vh) = cam.size, view.size
+        k = cam.matrix.copy()
+        if (cw, ch) != (vw, vh):
+            ratio = vw / cw
+            if abs(vh / ch - ratio) < 0.005 and abs(ratio - 1) > 0.02:
+                k[:2] *= ratio  # same framing at another resolution
+            elif abs(vw / cw - 1) <= 0.02 and abs(vh / ch - 1) <= 0.02:
+                k[0, 2] += (vw - cw) / 2
+                k[1, 2] += (vh - ch) / 2
+            else:
+                raise ProcessingFailed(
+                    f"Camera {view.label!r} films {vw}x{vh} in this take but was calibrated at {cw}x{ch}; film the "
+                    "take with the calibrated settings or calibrate again.")
+        out.append(CameraModel(cam.name, (vw, vh), k, cam.rotation, cam.translation, cam.distortions))
+    return out
 
 
 def refine_offsets(cameras: list[CameraModel], views: list[View], offsets: list[int], search: int = 4) -> list[int]:
@@ -133,32 +148,82 @@ def _file_stem(job_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", job_id)[:80] or "take"
 
 
+def _box(points: np.ndarray) -> tuple[float, float, float, float] | None:
+    ok = np.isfinite(points).all(-1)
+    if ok.sum() < 4:
+        return None
+    p = points[ok]
+    return float(p[:, 0].min()), float(p[:, 1].min()), float(p[:, 0].max()), float(p[:, 1].max())
+
+
+def _iou(a, b) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h
+    return w * h / union if union > 0 else 0.0
+
+
+def link_person(cameras: list[CameraModel], views: list[View], offsets: list[int], spec: MulticamSpec,
+                min_share: float = 0.5) -> tuple[list[View], list[str]]:
+    """Make every camera follow the same person. Each view follows the largest person it sees first; a
+    view that the others mostly outvote (another person in front of that camera) is tracked again,
+    following the person whose box matches where the others' triangulated joints project into it."""
+    n = len(views)
+    xy, conf = on_reference_timeline(views, offsets)
+    tri = triangulate(cameras, np.nan_to_num(xy), conf, min_conf=MIN_CONF)
+    seen = np.isfinite(tri.points[..., 0])
+    if n < 3 or not seen.any():
+        return views, []
+    share = [float(tri.views_used[..., v][seen].mean()) for v in range(n)]
+    odd = [v for v in range(n) if share[v] < min_share and views[v].people_at_start > 1]
+    if not odd or n - len(odd) < 2:
+        return views, []
+    views = list(views)
+    for v in odd:
+        others = [u for u in range(n) if u != v and u not in odd]
+        agreed = triangulate([cameras[u] for u in others], np.nan_to_num(xy[others]), conf[others], min_conf=MIN_CONF)
+        projected = cameras[v].project(agreed.points)  # (F, 33, 2) in view v, on the reference's rows
+        rows = [r for r in range(len(projected)) if _box(projected[r]) is not None]
+        if not rows:
+            continue
+
+        def pick(row: int, boxes: list, projected=projected, rows=rows, offset=offsets[v]) -> int:
+            target = _box(projected[min(rows, key=lambda r: abs(r - (row - offset)))])
+            return max(range(len(boxes)), key=lambda k: _iou(boxes[k], target))
+
+        follow = "linked:" + ",".join(f"{x:.0f}" for x in _box(projected[rows[0]]))
+        views[v] = track_view(views[v].label, views[v].path, spec.clip_window, spec.cache_dir, pick_person=pick,
+                              follow=follow)
+    return views, [views[v].label for v in odd]
+
+
 def triangulate_take(spec: MulticamSpec, cameras: list[CameraModel], progress: Callable[[int], None]):
-    """Track, sync and triangulate: (views, points (F, 33, 3), triangulation, sync, offsets, first row)."""
-    views = track_views(spec.sources, spec.clip_window, spec.cache_dir, progress=lambda f: progress(int(60 * f)))
-    _check_sizes(cameras, views)
+    """Track, sync, link the person across views and triangulate: (views, triangulation, sync, relinked)."""
+    views = track_views(spec.sources, spec.clip_window, spec.cache_dir, progress=lambda f: progress(int(55 * f)))
+    cameras = fit_to_videos(cameras, views)
     nobody = [v.label for v in views if not np.isfinite(v.xy[:, 0, 0]).any()]
     if len(nobody) > len(views) - 2:
         raise ProcessingFailed(f"Fewer than two cameras see the person ({', '.join(map(repr, nobody))} see nobody); "
                                "film the person where at least two cameras' views overlap.")
-    xy, conf, sync, first = in_step(views, spec.sync_method)
+    _, _, sync, _ = in_step(views, spec.sync_method)
+    # who is followed first (correlation is good to a frame or two, enough to tell people apart), then
+    # the sync again on the right person and settled with the cameras
+    views, relinked = link_person(cameras, views, sync.offsets, spec)
+    if relinked:
+        _, _, sync, _ = in_step(views, spec.sync_method)
     if not (spec.sync_method or {}).get("clapWindow"):
         sync.offsets = refine_offsets(cameras, views, sync.offsets)
-        xy, conf, _, first = _restep(views, sync.offsets)
     progress(62)
+    xy, conf = on_reference_timeline(views, sync.offsets)
     tri = triangulate(cameras, np.nan_to_num(xy), conf, min_conf=MIN_CONF)
-    return views, tri, sync, first
-
-
-def _restep(views, offsets):
-    xy, conf = on_reference_timeline(views, offsets)
-    return xy, conf, None, 0
+    return views, tri, sync, relinked
 
 
 def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int], None]) -> ProcessorResult:
     cameras = check_take(spec)
     progress(0)
-    views, tri, sync, first = triangulate_take(spec, cameras, progress)
+    views, tri, sync, relinked = triangulate_take(spec, cameras, progress)
+    first = 0
     seen = np.isfinite(tri.points[..., 0])
     if seen[:, [P.L_HIP, P.R_HIP, P.L_SHOULDER, P.R_SHOULDER]].all(axis=1).sum() < 2:
         raise ProcessingFailed("No two cameras saw the person's body at the same time; check that the take's "
@@ -186,6 +251,10 @@ def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int]
         },
         "tracking": {"framesWithPerson": {v.label: int(np.isfinite(v.xy[:, 0, 0]).sum()) for v in views}, **ground},
     }
+    if relinked:
+        metadata["tracking"]["relinked"] = relinked
+        metadata["tracking"]["note"] = (f"Camera {', '.join(map(repr, relinked))} first followed someone else; "
+                                        "it was tracked again following the person the other cameras see.")
     odd = [label for label, share in dropped.items() if share is not None and share > 0.5]
     if odd:
         metadata["note"] = (f"Camera {', '.join(map(repr, odd))} mostly disagreed with the others and was left out "

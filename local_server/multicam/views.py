@@ -32,27 +32,29 @@ class View:
     people_at_start: int = 1
 
 
-def _cache_key(path: Path, clip_window) -> str:
+def _cache_key(path: Path, clip_window, follow: str) -> str:
     st = path.stat()
-    text = json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, clip_window])
+    text = json.dumps([str(path.resolve()), st.st_size, st.st_mtime_ns, clip_window, follow])
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def track_view(label: str, path: Path, clip_window: tuple[float, float] | None, cache_dir: Path | None,
-               progress: Callable[[int, int], None] | None = None) -> View:
-    """MediaPipe's keypoints of the person in one video (a view with nobody in it has all-NaN xy)."""
+               progress: Callable[[int, int], None] | None = None,
+               pick_person: Callable[[int, list], int] | None = None, follow: str = "largest") -> View:
+    """MediaPipe's keypoints of the person in one video (a view with nobody in it has all-NaN xy).
+    `pick_person` chooses whom to follow (see track_pose), `follow` names that choice for the cache."""
     from ..mocap.pose_tracking import N_LANDMARKS, NoPersonFound, track_pose
 
     path = Path(path)
     info = probe_video(path)
     frames = frame_range(info, clip_window)
-    cached = Path(cache_dir) / f"{_cache_key(path, clip_window)}.npz" if cache_dir else None
+    cached = Path(cache_dir) / f"{_cache_key(path, clip_window, follow)}.npz" if cache_dir else None
     if cached is not None and cached.exists():
         data = np.load(cached)
         return View(label, path, info.fps, (info.width, info.height), frames.start, data["xy"], data["conf"],
                     int(data["people"]))
     try:
-        track = track_pose(path, clip_window, progress=progress)
+        track = track_pose(path, clip_window, progress=progress, pick_person=pick_person)
         xy, conf, people = track.image_xy, np.nan_to_num(track.visibility), track.people_at_start
     except NoPersonFound:
         xy = np.full((len(frames), N_LANDMARKS, 2), np.nan)
