@@ -66,3 +66,17 @@ def test_triangulated_motion_keeps_the_rig_on_the_floor():
     motion, ground = motion_from_points(person, 30.0, 0.0)
     assert motion.frame_count == 90 and ground["plantedFrames"] > 0
     assert np.isfinite(motion.rotations).all() and np.isfinite(motion.root_positions).all()
+
+
+def test_left_right_labels_a_view_mirrored_are_swapped_back():
+    from local_server.multicam.skeleton import swap_left_right
+    from local_server.multicam.triangulation import fix_left_right
+
+    cams = camera_ring(4)
+    person = walking_person(frames=40)
+    xy, conf = observe(cams, person, noise_px=1.0)
+    clean = xy.copy()
+    xy[1, 10:20] = swap_left_right(xy[1, 10:20])  # seen from behind, the pose model mirrored the person
+    fixed, _, swapped = fix_left_right(cams, np.nan_to_num(xy), conf)
+    assert swapped == {1: 10}
+    assert np.allclose(fixed[1, 10:20], np.nan_to_num(clean[1, 10:20]))

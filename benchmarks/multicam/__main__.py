@@ -23,7 +23,8 @@ import numpy as np
 from local_server.mocap import pose_tracking as P
 from local_server.mocap.lifting import joint_angle
 from local_server.multicam.calibration import calibrate
-from local_server.multicam.take import MulticamSpec, fit_to_videos, motion_from_points, triangulate_take
+from local_server.multicam.take import (MulticamSpec, fit_to_videos, motion_from_points, refine_offsets,
+                                       triangulate_take)
 from local_server.multicam.triangulation import triangulate
 from local_server.multicam.views import in_step, on_reference_timeline, track_views
 from local_server.multicam.volume import LENS_FOV_DEG, focal_from_fov
@@ -84,12 +85,17 @@ def main() -> None:
     xy, conf, sync, _ = in_step(views)
     guess = [focal_from_fov(v.size, LENS_FOV_DEG["generic-35mm"]) for v in views]
     cal = calibrate(labels, [v.size for v in views], xy, conf, HEIGHT_M, focal_guess=guess)
+    first_offsets = list(sync.offsets)
+    sync.offsets = refine_offsets(cal.cameras, views, sync.offsets)  # as the server's volume does
+    if sync.offsets != first_offsets:
+        xy, conf = on_reference_timeline(views, sync.offsets)
+        cal = calibrate(labels, [v.size for v in views], xy, conf, HEIGHT_M, focal_guess=[c.focal for c in cal.cameras])
     t_solve = time.perf_counter() - t0
     cmp = compare_cameras(cal.cameras, lab)
     lab_tri = triangulate(fit_to_videos(lab, views), np.nan_to_num(xy), conf)
     our_tri = triangulate(cal.cameras, np.nan_to_num(xy), conf)
     results["calibration"] = {
-        "set": "Demo_SinglePerson (tuning)", "syncOffsets": sync.offsets,
+        "set": "Demo_SinglePerson (tuning)", "syncOffsets": {"correlation": first_offsets, "refined": sync.offsets},
         "centreErrorM": {k: round(v["centre_m"], 4) for k, v in cmp["cameras"].items()},
         "orientationErrorDeg": {k: round(v["orientation_deg"], 3) for k, v in cmp["cameras"].items()},
         "focalRatio": {k: round(v["focal_ratio"], 4) for k, v in cmp["cameras"].items()},

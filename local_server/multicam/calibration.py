@@ -20,8 +20,8 @@ import numpy as np
 
 from .bundle import Observations, bundle_adjust
 from .cameras import CameraModel
-from .skeleton import BODY_JOINTS, FOOT_JOINTS, standing_height, swap_left_right
-from .triangulation import triangulate
+from .skeleton import BODY_JOINTS, FOOT_JOINTS, standing_height
+from .triangulation import fix_left_right, triangulate
 from ..mocap import pose_tracking as P
 
 MIN_CONF = 0.5
@@ -75,17 +75,20 @@ def check_coverage(names: list[str], conf: np.ndarray, min_frames: int = MIN_SHA
 def _pair_pose(na: np.ndarray, nb: np.ndarray, threshold: float):
     import cv2
 
-    e, mask = cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.RANSAC, prob=0.999, threshold=threshold)
+    e, mask = cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.RANSAC, prob=0.99, threshold=threshold, maxIters=200)
     if e is None or e.shape != (3, 3):
         return None
     count, r, t, mask2 = cv2.recoverPose(e, na, nb, np.eye(3), mask=mask)
     return int(count), r, t.reshape(3), mask2.reshape(-1) > 0
 
 
-def _correspondences(xy, conf, a, b, frames):
+def _correspondences(xy, conf, a, b, frames, limit: int = 600):
     ok = (conf[a][frames] >= MIN_CONF) & (conf[b][frames] >= MIN_CONF)
     ok[:, np.setdiff1d(np.arange(conf.shape[2]), BODY_JOINTS)] = False
     fi, ji = np.nonzero(ok)
+    if len(fi) > limit:  # evenly over the take: enough for a relative pose, and RANSAC stays quick
+        keep = np.linspace(0, len(fi) - 1, limit).astype(int)
+        fi, ji = fi[keep], ji[keep]
     frame_ids = np.flatnonzero(frames)[fi]
     return frame_ids, ji, xy[a][frame_ids, ji], xy[b][frame_ids, ji]
 
@@ -143,32 +146,6 @@ def _initial_cameras(names, sizes, xy, conf, frames, focal_guess):
         r, _ = cv2.Rodrigues(rvec)
         cams[c] = CameraModel(names[c], sizes[c], k, r, tvec.reshape(3))
     return [cams[i] for i in range(v_count)]
-
-
-def _fix_left_right(cameras, xy, conf, frames):
-    """Swap back a view's left/right labels in frames where the swapped labels agree better with the
-    joints the other views triangulate. Returns (xy, conf, {view: frames swapped})."""
-    xy, conf = xy.copy(), conf.copy()
-    swapped = {}
-    v_count = len(cameras)
-    if v_count < 3:
-        return xy, conf, swapped
-    for v in range(v_count):
-        others = [o for o in range(v_count) if o != v]
-        tri = triangulate([cameras[o] for o in others], xy[others], np.where(frames[None, :, None], conf[others], 0),
-                          min_conf=MIN_CONF)
-        proj = cameras[v].project(tri.points)  # (F, 33, 2)
-        sel = BODY_JOINTS
-        ok = (conf[v][:, sel] >= MIN_CONF) & np.isfinite(proj[:, sel, 0])
-        d_keep = np.where(ok, np.linalg.norm(proj[:, sel] - xy[v][:, sel], axis=-1), 0).sum(1)
-        sw_xy, sw_conf = swap_left_right(xy[v]), swap_left_right(conf[v][..., None])[..., 0]
-        ok_s = (sw_conf[:, sel] >= MIN_CONF) & np.isfinite(proj[:, sel, 0])
-        d_swap = np.where(ok_s, np.linalg.norm(proj[:, sel] - sw_xy[:, sel], axis=-1), 0).sum(1)
-        flip = frames & (d_swap < 0.7 * d_keep) & (ok.sum(1) >= 8)
-        if flip.any():
-            xy[v][flip], conf[v][flip] = sw_xy[flip], sw_conf[flip]
-            swapped[v] = int(flip.sum())
-    return xy, conf, swapped
 
 
 def _bundle(cameras, xy, conf, frames, loss_scale, fix_focal=False):
@@ -247,7 +224,7 @@ def calibrate(names: list[str], sizes: list[tuple[int, int]], xy: np.ndarray, co
     cameras = _initial_cameras(names, sizes, xy, conf, frames, focal_guess)
     loss = 0.006 * diag  # ~13 px in HD: MediaPipe's keypoints scatter a few pixels, wrong ones far more
     cameras, result, _ = _bundle(cameras, xy, conf, frames, loss, fix_focal=True)
-    xy, conf, swapped = _fix_left_right(cameras, xy, conf, frames)
+    xy, conf, swapped = fix_left_right(cameras, xy, conf, frames, min_conf=MIN_CONF)
     cameras, result, obs = _bundle(cameras, xy, conf, frames, loss)
     if not np.all(np.isfinite(result.focals)) or np.any(result.focals <= 0):
         raise CalibrationFailed("The cameras could not be solved from this recording (the person may move too "

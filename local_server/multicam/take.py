@@ -4,6 +4,7 @@ volume's cameras, then the single-camera rig, feet and outputs."""
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -20,7 +21,8 @@ from ..mocap.smoothing import fill_gaps, gaussian_smooth, sigma_for
 from ..motion import Motion
 from ..processors.base import ProcessingFailed, ProcessorResult
 from .cameras import CameraModel
-from .triangulation import reprojection_errors, triangulate
+from .skeleton import BODY_JOINTS, swap_left_right
+from .triangulation import fix_left_right, reprojection_errors, triangulate
 from .views import View, in_step, offsets_metadata, on_reference_timeline, track_view, track_views
 
 SUPPORTED_OUTPUTS = frozenset(MOTION_OUTPUTS)
@@ -88,30 +90,32 @@ def fit_to_videos(cameras: list[CameraModel], views: list[View]) -> list[CameraM
 
 def refine_offsets(cameras: list[CameraModel], views: list[View], offsets: list[int], search: int = 4) -> list[int]:
     """With the cameras known, each view's offset is moved (within `search` frames) to where its keypoints
-    agree best with the joints the other views triangulate: geometry settles what correlation left open."""
+    agree best with the joints the other views triangulate: geometry settles what correlation left open.
+    The distance is taken with the view's left/right labels as given or swapped, whichever is nearer,
+    so a mirrored frame does not weigh on the timing."""
     offsets = list(offsets)
     n = len(views)
     if n < 3:
         return offsets
     for v in range(1, n):
         others = [u for u in range(n) if u != v]
+        xy, conf = on_reference_timeline(views, offsets)
+        xy, conf, _ = fix_left_right(cameras, np.nan_to_num(xy), conf, min_conf=MIN_CONF)
+        points = triangulate([cameras[u] for u in others], xy[others], conf[others], min_conf=MIN_CONF).points
+        projected = cameras[v].project(points)[:, BODY_JOINTS]
         best, best_err = offsets[v], np.inf
         for lag in range(offsets[v] - search, offsets[v] + search + 1):
             trial = list(offsets)
             trial[v] = lag
-            first = max(max(0, -o) for o in trial)
-            end = min(len(w.xy) - o for w, o in zip(views, trial))
-            if end - first < 10:
+            mine, mine_conf = on_reference_timeline([views[0], views[v]], [trial[0], lag])
+            ok = (mine_conf[1][:, BODY_JOINTS] >= MIN_CONF) & np.isfinite(projected[..., 0])
+            if ok.any(axis=1).sum() < 10:
                 continue
-            xy = np.stack([views[u].xy[first + trial[u]:end + trial[u]] for u in others])
-            conf = np.stack([views[u].conf[first + trial[u]:end + trial[u]] for u in others])
-            conf = np.where(np.isfinite(xy).all(-1), conf, 0.0)
-            tri = triangulate([cameras[u] for u in others], np.nan_to_num(xy), conf, min_conf=MIN_CONF)
-            mine = views[v].xy[first + lag:end + lag]
-            ok = (views[v].conf[first + lag:end + lag] >= MIN_CONF) & np.isfinite(tri.points[..., 0])
-            if ok.sum() < 50:
-                continue
-            err = float(np.median(np.linalg.norm(cameras[v].project(tri.points[ok]) - mine[ok], axis=-1)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # frames where the view sees nobody
+                dist = [np.nanmean(np.where(ok, np.linalg.norm(projected - m[:, BODY_JOINTS], axis=-1), np.nan), axis=1)
+                        for m in (mine[1], swap_left_right(mine[1]))]
+                err = float(np.nanmedian(np.fmin(*dist)))
             if err < best_err:
                 best, best_err = lag, err
         offsets[v] = best
@@ -163,38 +167,70 @@ def _iou(a, b) -> float:
     return w * h / union if union > 0 else 0.0
 
 
-def link_person(cameras: list[CameraModel], views: list[View], offsets: list[int], spec: MulticamSpec,
-                min_share: float = 0.5) -> tuple[list[View], list[str]]:
+def consensus(cameras: list[CameraModel], xy: np.ndarray, conf: np.ndarray, rows: np.ndarray) -> list[int]:
+    """The largest set of views that see the same person in the given rows: the pair of views whose
+    triangulation the most other views reproject onto (within 4% of the image diagonal), RANSAC-like,
+    so a view following someone else cannot pull the vote its way."""
+    n = len(cameras)
+    best: tuple[int, float, list[int]] = (0, np.inf, list(range(n)))
+    for a in range(n):
+        for b in range(a + 1, n):
+            tri = triangulate([cameras[a], cameras[b]], np.nan_to_num(xy[[a, b]][:, rows]), conf[[a, b]][:, rows],
+                              min_conf=MIN_CONF)
+            if not np.isfinite(tri.error_px).any():
+                continue
+            members = [a, b]
+            for c in range(n):
+                if c in (a, b):
+                    continue
+                ok = (conf[c][rows] >= MIN_CONF) & np.isfinite(tri.points[..., 0])
+                if ok.sum() < 8:
+                    continue
+                err = np.median(np.linalg.norm(cameras[c].project(tri.points[ok]) - xy[c][rows][ok], axis=-1))
+                if err < 0.04 * float(np.hypot(*cameras[c].size)):
+                    members.append(c)
+            own = float(np.nanmedian(tri.error_px))
+            if (len(members), -own) > (best[0], -best[1]):
+                best = (len(members), own, sorted(members))
+    return best[2]
+
+
+def link_person(cameras: list[CameraModel], views: list[View], offsets: list[int], spec: MulticamSpec
+                ) -> tuple[list[View], list[str]]:
     """Make every camera follow the same person. Each view follows the largest person it sees first; a
-    view that the others mostly outvote (another person in front of that camera) is tracked again,
-    following the person whose box matches where the others' triangulated joints project into it."""
+    view outside the consensus of the others (someone else was larger in that camera) is tracked again,
+    following the person whose box matches where the consensus's triangulated joints project into it."""
     n = len(views)
+    if n < 3:
+        return views, []
     xy, conf = on_reference_timeline(views, offsets)
-    tri = triangulate(cameras, np.nan_to_num(xy), conf, min_conf=MIN_CONF)
-    seen = np.isfinite(tri.points[..., 0])
-    if n < 3 or not seen.any():
+    seen = (conf >= MIN_CONF).sum(-1) >= 8  # (V, F)
+    rows = np.flatnonzero(seen.sum(0) >= 2)[:max(10, xy.shape[1] // 5)]  # where each view chose whom to follow
+    if rows.size == 0:
         return views, []
-    share = [float(tri.views_used[..., v][seen].mean()) for v in range(n)]
-    odd = [v for v in range(n) if share[v] < min_share and views[v].people_at_start > 1]
-    if not odd or n - len(odd) < 2:
+    members = consensus(cameras, xy, conf, rows)
+    odd = [v for v in range(n) if v not in members and views[v].people_at_start > 1]
+    if not odd or len(members) < 2:
         return views, []
+    agreed = triangulate([cameras[u] for u in members], np.nan_to_num(xy[members]), conf[members],
+                         min_conf=MIN_CONF)
     views = list(views)
+    relinked = []
     for v in odd:
-        others = [u for u in range(n) if u != v and u not in odd]
-        agreed = triangulate([cameras[u] for u in others], np.nan_to_num(xy[others]), conf[others], min_conf=MIN_CONF)
         projected = cameras[v].project(agreed.points)  # (F, 33, 2) in view v, on the reference's rows
-        rows = [r for r in range(len(projected)) if _box(projected[r]) is not None]
-        if not rows:
+        have = [r for r in range(len(projected)) if _box(projected[r]) is not None]
+        if not have:
             continue
 
-        def pick(row: int, boxes: list, projected=projected, rows=rows, offset=offsets[v]) -> int:
-            target = _box(projected[min(rows, key=lambda r: abs(r - (row - offset)))])
+        def pick(row: int, boxes: list, projected=projected, have=have, offset=offsets[v]) -> int:
+            target = _box(projected[min(have, key=lambda r: abs(r - (row - offset)))])
             return max(range(len(boxes)), key=lambda k: _iou(boxes[k], target))
 
-        follow = "linked:" + ",".join(f"{x:.0f}" for x in _box(projected[rows[0]]))
+        follow = "linked:" + ",".join(f"{x:.0f}" for x in _box(projected[have[0]]))
         views[v] = track_view(views[v].label, views[v].path, spec.clip_window, spec.cache_dir, pick_person=pick,
                               follow=follow)
-    return views, [views[v].label for v in odd]
+        relinked.append(views[v].label)
+    return views, relinked
 
 
 def triangulate_take(spec: MulticamSpec, cameras: list[CameraModel], progress: Callable[[int], None]):
@@ -215,7 +251,9 @@ def triangulate_take(spec: MulticamSpec, cameras: list[CameraModel], progress: C
         sync.offsets = refine_offsets(cameras, views, sync.offsets)
     progress(62)
     xy, conf = on_reference_timeline(views, sync.offsets)
+    xy, conf, swapped = fix_left_right(cameras, xy, conf, min_conf=MIN_CONF)
     tri = triangulate(cameras, np.nan_to_num(xy), conf, min_conf=MIN_CONF)
+    tri.swapped = {views[v].label: n for v, n in swapped.items()}
     return views, tri, sync, relinked
 
 
@@ -248,6 +286,7 @@ def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int]
             "medianReprojectionErrorPx": round(float(np.nanmedian(tri.error_px)), 2),
             "jointsSeenShare": round(float(seen.mean()), 3),
             "droppedShareByCamera": dropped,
+            "leftRightRelabelledFrames": tri.swapped,
         },
         "tracking": {"framesWithPerson": {v.label: int(np.isfinite(v.xy[:, 0, 0]).sum()) for v in views}, **ground},
     }

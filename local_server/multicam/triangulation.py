@@ -6,11 +6,12 @@ occluded point) is left out and the joint triangulated again from the rest, as P
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .cameras import CameraModel
+from .skeleton import BODY_JOINTS, swap_left_right
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Triangulated:
     points: np.ndarray  # (F, J, 3) world metres; NaN where fewer than two views saw the joint
     views_used: np.ndarray  # (F, J, V) bool
     error_px: np.ndarray  # (F, J) mean reprojection error over the views used; NaN where no point
+    swapped: dict = field(default_factory=dict)  # view -> frames whose left/right labels were swapped back
 
 
 def _dlt(proj: np.ndarray, norm_xy: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -76,3 +78,37 @@ def triangulate(cameras: list[CameraModel], xy: np.ndarray, conf: np.ndarray, mi
     mean_err = np.where(use, err, 0.0).sum(axis=1) / np.maximum(use.sum(axis=1), 1)
     mean_err[~enough] = np.nan
     return Triangulated(points.reshape(f, j, 3), use.reshape(f, j, v_count), mean_err.reshape(f, j))
+
+
+def fix_left_right(cameras: list[CameraModel], xy: np.ndarray, conf: np.ndarray, frames: np.ndarray | None = None,
+                   min_conf: float = 0.5) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """Swap back a view's left/right labels in the frames where the swapped labels agree better with the
+    joints the other views triangulate (a pose model often mirrors a person it sees from behind).
+    xy (V, F, 33, 2), conf (V, F, 33); returns new arrays and {view: frames swapped}."""
+    xy, conf = xy.copy(), conf.copy()
+    v_count, f = conf.shape[:2]
+    frames = np.ones(f, bool) if frames is None else frames
+    swapped: dict[int, int] = {}
+    if v_count < 3:
+        return xy, conf, swapped
+    for v in range(v_count):
+        others = [o for o in range(v_count) if o != v]
+        tri = triangulate([cameras[o] for o in others], np.nan_to_num(xy[others]),
+                          np.where(frames[None, :, None], conf[others], 0), min_conf=min_conf)
+        proj = cameras[v].project(tri.points)[:, BODY_JOINTS]  # (F, J, 2)
+
+        def distance(pts, c):
+            ok = (c[:, BODY_JOINTS] >= min_conf) & np.isfinite(proj[..., 0])
+            d = np.where(ok, np.linalg.norm(proj - pts[:, BODY_JOINTS], axis=-1), 0.0).sum(1)
+            return d, ok.sum(1)
+
+        d_keep, n_keep = distance(xy[v], conf[v])
+        sw_xy, sw_conf = swap_left_right(xy[v]), swap_left_right(conf[v][..., None])[..., 0]
+        d_swap, _ = distance(sw_xy, sw_conf)
+        # clearly better, not only within the noise (a person seen side-on looks alike both ways)
+        margin = 0.005 * float(np.hypot(*cameras[v].size)) * n_keep
+        flip = frames & (d_swap < 0.7 * d_keep) & (d_keep - d_swap > margin) & (n_keep >= 8)
+        if flip.any():
+            xy[v][flip], conf[v][flip] = sw_xy[flip], sw_conf[flip]
+            swapped[v] = int(flip.sum())
+    return xy, conf, swapped

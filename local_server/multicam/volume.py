@@ -10,7 +10,8 @@ import numpy as np
 from ..processors.base import ProcessingFailed
 from .calibration import CalibrationFailed, calibrate, focal_from_fov
 from .cameras import write_toml
-from .views import in_step, offsets_metadata, track_views
+from .take import refine_offsets
+from .views import in_step, offsets_metadata, on_reference_timeline, track_views
 
 #: Diagonal field of view (degrees) of each lens listCameraSettings offers: the first focal length guess.
 LENS_FOV_DEG = {"iphone-main-wide": 79.0, "iphone-ultra-wide": 118.0, "android-main-wide": 80.0,
@@ -32,6 +33,15 @@ def calibrate_volume(sources: list[dict], human_height: float, clip_window, sync
     try:
         cal = calibrate([v.label for v in views], [v.size for v in views], xy, conf, human_height,
                         focal_guess=guess if all(g is not None for g in guess) else None)
+        if not (sync_method or {}).get("clapWindow"):
+            # the cameras found settle the sync better than correlation; if it moves, calibrate again on it
+            progress(90)
+            offsets = refine_offsets(cal.cameras, views, sync.offsets)
+            if offsets != sync.offsets:
+                sync.offsets = offsets
+                xy, conf = on_reference_timeline(views, offsets)
+                cal = calibrate([v.label for v in views], [v.size for v in views], xy, conf, human_height,
+                                focal_guess=[c.focal for c in cal.cameras])
     except CalibrationFailed as exc:
         raise ProcessingFailed(str(exc)) from None
     progress(98)
