@@ -75,3 +75,21 @@ def test_too_few_shared_frames_says_how_many_and_what_to_record():
     conf[0, 5:] = 0.0  # the first camera loses the person after five frames
     with pytest.raises(CalibrationFailed, match=r"Only 5 frames show the person to every camera"):
         calibrate([c.name for c in cams], [c.size for c in cams], xy, conf, 1.75)
+
+
+def test_a_telephoto_flat_solution_is_refused_not_handed_out():
+    """What a bundle adjustment makes of a person who barely moves (seen on a real recording: focal
+    lengths of 8000-30000 px, limbs changing length by half): FAILED with what to record instead."""
+    from local_server.multicam.calibration import UNSOLVED, _check_plausible
+
+    cams = camera_ring(3)
+    person = walking_person(frames=30)
+    _check_plausible(cams, person)  # the true cameras and joints pass
+    tele = camera_ring(3, focal=20000.0)
+    with pytest.raises(CalibrationFailed, match="walking across the whole area"):
+        _check_plausible(tele, person)
+    stretched = person.copy()
+    stretched[::2, :, 0] *= 1.8  # every other frame twice as wide: limbs cannot keep their length
+    with pytest.raises(CalibrationFailed) as err:
+        _check_plausible(cams, stretched)
+    assert str(err.value) == UNSOLVED

@@ -172,6 +172,32 @@ def _bundle(cameras, xy, conf, frames, loss_scale, fix_focal=False):
     return out, result, obs
 
 
+UNSOLVED = ("The cameras could not be measured from this recording: the person moved too little, or was hidden "
+            "too often, for the depth between the cameras to show. Record them walking across the whole area and "
+            "turning, arms and legs moving, whole body in every view, for about 10 seconds.")
+#: Limbs whose length must hold still over the take when the cameras are right.
+_LIMBS = ((P.L_HIP, P.L_KNEE), (P.R_HIP, P.R_KNEE), (P.L_KNEE, P.L_ANKLE), (P.R_KNEE, P.R_ANKLE),
+          (P.L_SHOULDER, P.L_ELBOW), (P.R_SHOULDER, P.R_ELBOW), (P.L_SHOULDER, P.R_SHOULDER), (P.L_HIP, P.R_HIP))
+
+
+def _check_plausible(cameras, points) -> None:
+    """A bundle adjustment can fit keypoints with a wrong world (a telephoto-flat one when the person barely
+    moves); refuse it rather than hand out cameras that are wrong: lenses between 15 and 150 degrees
+    diagonal, and the person's limbs keeping their length (within 20%) through the take."""
+    for c in cameras:
+        fov = np.degrees(2 * np.arctan(np.hypot(*c.size) / 2 / c.focal))
+        if not 15 <= fov <= 150:
+            raise CalibrationFailed(UNSOLVED)
+    spread = []
+    for a, b in _LIMBS:
+        d = np.linalg.norm(points[:, a] - points[:, b], axis=-1)
+        d = d[np.isfinite(d)]
+        if d.size >= 5:
+            spread.append(np.std(d) / np.median(d))
+    if not spread or np.median(spread) > 0.2:
+        raise CalibrationFailed(UNSOLVED)
+
+
 def _similarity(cameras, scale, rot, origin):
     """Cameras after X_new = scale * rot @ X_old + origin."""
     out = []
@@ -227,10 +253,10 @@ def calibrate(names: list[str], sizes: list[tuple[int, int]], xy: np.ndarray, co
     xy, conf, swapped = fix_left_right(cameras, xy, conf, frames, min_conf=MIN_CONF)
     cameras, result, obs = _bundle(cameras, xy, conf, frames, loss)
     if not np.all(np.isfinite(result.focals)) or np.any(result.focals <= 0):
-        raise CalibrationFailed("The cameras could not be solved from this recording (the person may move too "
-                                "little); record them walking across the whole area.")
+        raise CalibrationFailed(UNSOLVED)
     # scale, floor and axes
     tri = triangulate(cameras, xy, np.where(frames[None, :, None], conf, 0.0), min_conf=MIN_CONF)
+    _check_plausible(cameras, tri.points)
     height_units = standing_height(tri.points)
     if not np.isfinite(height_units) or height_units <= 0:
         raise CalibrationFailed("The person's height could not be measured in the views; film them whole, head to "

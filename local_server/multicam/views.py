@@ -129,3 +129,37 @@ def offsets_metadata(views: list[View], sync: SyncResult) -> dict:
     return {"method": sync.method, "reference": views[0].label,
             "offsets": {v.label: {"frames": int(o), "seconds": round(o / v.fps, 4), "correlation": c}
                         for v, o, c in zip(views, sync.offsets, sync.correlations)}}
+
+
+def follow_same_person(views: list[View], sync: SyncResult, clip_window, cache_dir: Path | None,
+                       min_ratio: float = 0.5) -> tuple[list[View], list[str]]:
+    """Without cameras yet, the person every camera follows is the one whose motion agrees across views.
+    A view whose motion correlates far less with the others than they do with each other, and that saw
+    several people, is tracked again following each other person it saw first; the one whose motion
+    agrees best with the other views is kept."""
+    n = len(views)
+    if n < 3:
+        return views, []
+    corr = np.array(sync.correlations, float)
+    views = list(views)
+    relinked = []
+    for v in range(n):
+        others = np.median(np.delete(corr, v))
+        if views[v].people_at_start < 2 or corr[v] >= min_ratio * others:
+            continue
+        best_view, best_corr = views[v], corr[v]
+        for k in range(1, views[v].people_at_start):
+            def kth(row: int, boxes: list, k=k) -> int:
+                by_size = sorted(range(len(boxes)), key=lambda i: -(boxes[i][2] - boxes[i][0]) * (boxes[i][3] - boxes[i][1]))
+                return by_size[min(k, len(by_size) - 1)]
+
+            trial = track_view(views[v].label, views[v].path, clip_window, cache_dir, pick_person=kth,
+                               follow=f"size-rank:{k}")
+            trial_views = views[:v] + [trial] + views[v + 1:]
+            got = motion_offsets([(t.xy, t.conf) for t in trial_views], views[0].fps).correlations[v]
+            if got > best_corr:
+                best_view, best_corr = trial, got
+        if best_view is not views[v]:
+            views[v] = best_view
+            relinked.append(best_view.label)
+    return views, relinked

@@ -11,7 +11,7 @@ from ..processors.base import ProcessingFailed
 from .calibration import CalibrationFailed, calibrate, focal_from_fov
 from .cameras import write_toml
 from .take import refine_offsets
-from .views import in_step, offsets_metadata, on_reference_timeline, track_views
+from .views import follow_same_person, in_step, offsets_metadata, on_reference_timeline, track_views
 
 #: Diagonal field of view (degrees) of each lens listCameraSettings offers: the first focal length guess.
 LENS_FOV_DEG = {"iphone-main-wide": 79.0, "iphone-ultra-wide": 118.0, "android-main-wide": 80.0,
@@ -27,6 +27,9 @@ def calibrate_volume(sources: list[dict], human_height: float, clip_window, sync
     views = track_views([(s["deviceLabel"], Path(s["path"])) for s in sources], clip_window, cache_dir,
                         progress=lambda f: progress(int(80 * f)))
     xy, conf, sync, _ = in_step(views, sync_method)
+    views, relinked = follow_same_person(views, sync, clip_window, cache_dir)
+    if relinked:
+        xy, conf, sync, _ = in_step(views, sync_method)
     progress(82)
     guess = [focal_from_fov(v.size, LENS_FOV_DEG[s["lens"]]) if s.get("lens") in LENS_FOV_DEG else None
              for v, s in zip(views, sources)]
@@ -65,8 +68,10 @@ def calibrate_volume(sources: list[dict], human_height: float, clip_window, sync
         },
     }
     if any(v.people_at_start > 1 for v in views):
-        metadata["calibration"]["note"] = ("Several people were in view; the largest one at the start of each clip "
-                                           "was followed.")
+        metadata["calibration"]["note"] = (
+            "Several people were in view; each camera followed the largest one at the start"
+            + (f", except {', '.join(map(repr, relinked))}, which followed the person whose motion the other "
+               "cameras saw" if relinked else "") + ".")
     if not np.isfinite(cal.reprojection_px):
         raise ProcessingFailed("Calibration did not converge; record the person walking across the whole area.")
     return metadata, toml
