@@ -433,6 +433,11 @@ class MoveGraphQL:
         volume = self.store.get_volume(ctx.client_id, volumeId)
         if volume is None:
             raise not_found()
+        if volume["state"] == "FAILED":
+            reason = json.loads((self.store.volume_result(volumeId) or {}).get("server_metadata") or "{}").get(
+                "failureReason", "")
+            raise bad_request(f"Volume {volumeId} FAILED and cannot take recordings: {reason} "
+                              "Calibrate a new volume.")
         if volume["state"] != "FINISHED":
             raise bad_request(f"Volume {volumeId} is not calibrated yet (state {volume['state']}); "
                               "poll getVolume until FINISHED.")

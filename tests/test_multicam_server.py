@@ -133,3 +133,6 @@ def test_a_camera_with_nobody_in_view_fails_the_volume_naming_it(api, uploads, t
     assert states[-1] == "FAILED" and v["outputs"] == []
     reason = json.loads(v["metadata"])["failureReason"]
     assert "Camera 'cam03' never sees the person" in reason
+    (error,) = api.errors("""mutation($v: String!, $s: [SourceInput!]) {
+                             createMultiCamTake(volumeId: $v, sources: $s) { id } }""", v=v["id"], s=_sources(uploads))
+    assert "FAILED" in error["message"] and "never sees the person" in error["message"]  # nothing is paid for
