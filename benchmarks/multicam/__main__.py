@@ -82,7 +82,7 @@ def main() -> None:
     t_track = time.perf_counter() - t0
     duration = len(views[0].xy) / views[0].fps
     t0 = time.perf_counter()
-    xy, conf, sync, _ = in_step(views)
+    xy, conf, sync = in_step(views)
     guess = [focal_from_fov(v.size, LENS_FOV_DEG["generic-35mm"]) for v in views]
     cal = calibrate(labels, [v.size for v in views], xy, conf, HEIGHT_M, focal_guess=guess)
     first_offsets = list(sync.offsets)

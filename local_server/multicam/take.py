@@ -22,7 +22,7 @@ from ..motion import Motion
 from ..processors.base import ProcessingFailed, ProcessorResult
 from .cameras import CameraModel
 from .skeleton import BODY_JOINTS, swap_left_right
-from .triangulation import fix_left_right, reprojection_errors, triangulate
+from .triangulation import fix_left_right, triangulate
 from .views import View, in_step, offsets_metadata, on_reference_timeline, track_view, track_views
 
 SUPPORTED_OUTPUTS = frozenset(MOTION_OUTPUTS)
@@ -241,12 +241,12 @@ def triangulate_take(spec: MulticamSpec, cameras: list[CameraModel], progress: C
     if len(nobody) > len(views) - 2:
         raise ProcessingFailed(f"Fewer than two cameras see the person ({', '.join(map(repr, nobody))} see nobody); "
                                "film the person where at least two cameras' views overlap.")
-    _, _, sync, _ = in_step(views, spec.sync_method)
+    _, _, sync = in_step(views, spec.sync_method)
     # who is followed first (correlation is good to a frame or two, enough to tell people apart), then
     # the sync again on the right person and settled with the cameras
     views, relinked = link_person(cameras, views, sync.offsets, spec)
     if relinked:
-        _, _, sync, _ = in_step(views, spec.sync_method)
+        _, _, sync = in_step(views, spec.sync_method)
     if not (spec.sync_method or {}).get("clapWindow"):
         sync.offsets = refine_offsets(cameras, views, sync.offsets)
     progress(62)
@@ -261,13 +261,12 @@ def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int]
     cameras = check_take(spec)
     progress(0)
     views, tri, sync, relinked = triangulate_take(spec, cameras, progress)
-    first = 0
     seen = np.isfinite(tri.points[..., 0])
     if seen[:, [P.L_HIP, P.R_HIP, P.L_SHOULDER, P.R_SHOULDER]].all(axis=1).sum() < 2:
         raise ProcessingFailed("No two cameras saw the person's body at the same time; check that the take's "
                                "cameras film the same place as in the calibration.")
     fps = views[0].fps
-    motion, ground = motion_from_points(tri.points, fps, (views[0].first_frame + first) / fps)
+    motion, ground = motion_from_points(tri.points, fps, views[0].first_frame / fps)
     progress(66)
     out_dir = Path(out_dir)
     files = export_motion(motion, out_dir, list(spec.outputs), name=_file_stem(spec.job_id),
@@ -279,7 +278,7 @@ def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int]
         "processor": "mediapipe-multicam",
         "fps": fps,
         "frames": motion.frame_count,
-        "firstFrame": views[0].first_frame + first,
+        "firstFrame": views[0].first_frame,  # the first camera's video frame of sample 0
         "actors": 1,
         "sync": offsets_metadata(views, sync),
         "triangulation": {
@@ -300,7 +299,3 @@ def process_multicam(spec: MulticamSpec, out_dir: Path, progress: Callable[[int]
                             "of most joints: it may follow another person or have moved since the calibration.")
     return ProcessorResult(files=files, metadata=metadata)
 
-
-# Where the tests and benchmarks reach for the 2D -> 3D step without the outputs.
-__all__ = ["MulticamSpec", "check_take", "process_multicam", "triangulate_take", "motion_from_points",
-           "refine_offsets", "reprojection_errors"]

@@ -92,9 +92,9 @@ def clap_frames(sync_method: dict | None, view: View) -> tuple[int, int] | None:
     return (first, end) if end > first else None
 
 
-def in_step(views: list[View], sync_method: dict | None = None) -> tuple[np.ndarray, np.ndarray, SyncResult, int]:
-    """The views' keypoints on the reference (first) camera's timeline: xy (V, F, 33, 2), conf (V, F, 33),
-    the sync, and the reference row that timeline starts at (0: all of its clip window)."""
+def in_step(views: list[View], sync_method: dict | None = None) -> tuple[np.ndarray, np.ndarray, SyncResult]:
+    """The views' keypoints on the reference (first) camera's timeline, all of its clip window:
+    xy (V, F, 33, 2), conf (V, F, 33), and the sync that put them there."""
     if (sync_method or {}).get("timecodeSync", {}).get("useTimecode"):
         raise ProcessingFailed("Timecode sync is not available on the local server (it reads no timecode from "
                                "the videos); leave syncMethod out to sync from the person's motion, or give a "
@@ -105,7 +105,7 @@ def in_step(views: list[View], sync_method: dict | None = None) -> tuple[np.ndar
         raise ProcessingFailed("After syncing, the cameras' videos share no common stretch of time; trim them to "
                                "the same moment or film them together.")
     xy, conf = on_reference_timeline(views, sync.offsets)
-    return xy, conf, sync, 0
+    return xy, conf, sync
 
 
 def on_reference_timeline(views: list[View], offsets: list[int]) -> tuple[np.ndarray, np.ndarray]:

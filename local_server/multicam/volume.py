@@ -26,10 +26,10 @@ def calibrate_volume(sources: list[dict], human_height: float, clip_window, sync
     the reason a user can act on."""
     views = track_views([(s["deviceLabel"], Path(s["path"])) for s in sources], clip_window, cache_dir,
                         progress=lambda f: progress(int(80 * f)))
-    xy, conf, sync, _ = in_step(views, sync_method)
+    xy, conf, sync = in_step(views, sync_method)
     views, relinked = follow_same_person(views, sync, clip_window, cache_dir)
     if relinked:
-        xy, conf, sync, _ = in_step(views, sync_method)
+        xy, conf, sync = in_step(views, sync_method)
     progress(82)
     guess = [focal_from_fov(v.size, LENS_FOV_DEG[s["lens"]]) if s.get("lens") in LENS_FOV_DEG else None
              for v, s in zip(views, sources)]
