@@ -136,3 +136,18 @@ def test_a_camera_with_nobody_in_view_fails_the_volume_naming_it(api, uploads, t
     (error,) = api.errors("""mutation($v: String!, $s: [SourceInput!]) {
                              createMultiCamTake(volumeId: $v, sources: $s) { id } }""", v=v["id"], s=_sources(uploads))
     assert "FAILED" in error["message"] and "never sees the person" in error["message"]  # nothing is paid for
+
+
+def test_a_later_take_with_other_people_in_view_follows_the_person_most_cameras_see(api, volume):
+    """Demo_MultiPerson, recorded after the calibration with the same cameras: three cameras start on a woman
+    near them, the fourth on a man; the job follows the woman in all four (cam03 is tracked again)."""
+    v, _ = volume
+    files = [api.upload(path)["id"] for path in demo_videos("Demo_MultiPerson")]
+    take = api("""mutation($v: String!, $s: [SourceInput!]) { createMultiCamTake(volumeId: $v, sources: $s) { id } }""",
+               v=v["id"], s=_sources(files))["createMultiCamTake"]
+    job = api.wait_job(_multicam_job(api, take["id"])["id"], timeout=240)
+    meta = json.loads(job["metadata"])
+    assert job["progress"]["state"] == "FINISHED", meta.get("failureReason")
+    assert meta["tracking"]["relinked"] == ["cam03"] and "followed someone else" in meta["tracking"]["note"]
+    assert meta["triangulation"]["medianReprojectionErrorPx"] < 25
+    assert max(meta["triangulation"]["droppedShareByCamera"].values()) < 0.5  # every camera on the same person
