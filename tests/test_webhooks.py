@@ -122,3 +122,28 @@ def test_endpoints_elsewhere_get_nothing_and_never_hold_a_job_back(api, sample_v
         assert any("not sent to 192.0.2.1" in line for line in api.server.output)
     finally:
         listener.close()
+
+
+def test_the_listener_in_the_docs_accepts_a_real_delivery(api, sample_video):
+    import re
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "LOCAL_SERVER.md").read_text()
+    snippet = re.search(r"```python\n(# listen\.py.*?)```", docs, re.S).group(1)
+    namespace: dict = {}
+    serve = 'HTTPServer(("127.0.0.1", 9000), Hook).serve_forever()'
+    assert serve in snippet
+    exec(compile(snippet.replace(serve, ""), "listen.py", "exec"), namespace)  # all but the blocking loop
+    namespace["SECRET"] = SECRET
+    listener = Listener()
+    try:
+        _hook(api, "pipeline", listener.url, events=["ugc.job.state.completed"])
+        job = _job(api, sample_video)
+        for headers, body in listener.wait_for("ugc.job.state.completed"):
+            if json.loads(body)["data"]["id"] == job["id"]:
+                assert namespace["verified"](headers, body)["data"]["state"] == "FINISHED"
+                break
+        else:
+            raise AssertionError("no delivery for the job")
+    finally:
+        listener.close()
