@@ -151,3 +151,30 @@ def test_a_later_take_with_other_people_in_view_follows_the_person_most_cameras_
     assert meta["tracking"]["relinked"] == ["cam03"] and "followed someone else" in meta["tracking"]["note"]
     assert meta["triangulation"]["medianReprojectionErrorPx"] < 25
     assert max(meta["triangulation"]["droppedShareByCamera"].values()) < 0.5  # every camera on the same person
+
+
+def test_unsynced_videos_are_put_in_step_and_the_offsets_reported(api, volume, tmp_path):
+    """cam02's video starts 12 frames (0.2 s) late, as a camera started by hand would: the job finds it."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    v, _ = volume
+    videos = demo_videos("Demo_SinglePerson")
+    late = tmp_path / "cam02_late.mp4"
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(videos[1]),
+                    "-vf", "select=gte(n\\,12),setpts=N/60/TB", "-r", "60", "-c:v", "libx264", "-crf", "16",
+                    "-pix_fmt", "yuv420p", str(late)], check=True)
+    files = [api.upload(p)["id"] for p in (videos[0], late, videos[2], videos[3])]
+    take = api("""mutation($v: String!, $s: [SourceInput!]) { createMultiCamTake(volumeId: $v, sources: $s) { id } }""",
+               v=v["id"], s=_sources(files))["createMultiCamTake"]
+    job = api("""mutation($t: String!) { createMultiCamJob(takeId: $t, numberOfActors: 1, outputs: [MOTION_DATA],
+                  clipWindow: {startTime: 0, endTime: 1.3}) { id } }""", t=take["id"])["createMultiCamJob"]
+    job = api.wait_job(job["id"], timeout=240)
+    meta = json.loads(job["metadata"])
+    assert job["progress"]["state"] == "FINISHED", meta.get("failureReason")
+    offsets = meta["sync"]["offsets"]
+    assert meta["sync"]["reference"] == "cam01" and offsets["cam01"]["frames"] == 0
+    assert abs(offsets["cam02"]["frames"] + 12) <= 1, offsets  # its row i - 12 shows cam01's row i
+    assert abs(offsets["cam02"]["seconds"] + 0.2) <= 0.02
+    assert meta["triangulation"]["medianReprojectionErrorPx"] < 20

@@ -88,15 +88,20 @@ def fit_to_videos(cameras: list[CameraModel], views: list[View]) -> list[CameraM
     return out
 
 
-def refine_offsets(cameras: list[CameraModel], views: list[View], offsets: list[int], search: int = 4) -> list[int]:
-    """With the cameras known, each view's offset is moved (within `search` frames) to where its keypoints
-    agree best with the joints the other views triangulate: geometry settles what correlation left open.
+def refine_offsets(cameras: list[CameraModel], views: list[View], offsets: list[int], search_s: float = 1.0
+                   ) -> list[int]:
+    """With the cameras known, each view's offset is moved (within `search_s` seconds, a third of the clip
+    at most) to where its keypoints agree best with the joints the other views triangulate: geometry
+    settles what correlation left open (a short clip, a view whose speeds look unlike the others').
     The distance is taken with the view's left/right labels as given or swapped, whichever is nearer,
     so a mirrored frame does not weigh on the timing."""
     offsets = list(offsets)
     n = len(views)
     if n < 3:
         return offsets
+    frames = len(views[0].xy)
+    search = max(1, int(min(search_s * views[0].fps, frames // 3)))
+    enough = max(10, frames // 3)  # frames the view must share with the others for a lag to count
     for v in range(1, n):
         others = [u for u in range(n) if u != v]
         xy, conf = on_reference_timeline(views, offsets)
@@ -104,12 +109,12 @@ def refine_offsets(cameras: list[CameraModel], views: list[View], offsets: list[
         points = triangulate([cameras[u] for u in others], xy[others], conf[others], min_conf=MIN_CONF).points
         projected = cameras[v].project(points)[:, BODY_JOINTS]
         best, best_err = offsets[v], np.inf
-        for lag in range(offsets[v] - search, offsets[v] + search + 1):
+        for lag in range(-search, search + 1):
             trial = list(offsets)
             trial[v] = lag
             mine, mine_conf = on_reference_timeline([views[0], views[v]], [trial[0], lag])
             ok = (mine_conf[1][:, BODY_JOINTS] >= MIN_CONF) & np.isfinite(projected[..., 0])
-            if ok.any(axis=1).sum() < 10:
+            if ok.any(axis=1).sum() < enough:
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # frames where the view sees nobody
