@@ -204,11 +204,18 @@ class JobRunner:
     def _calibrate_volumes(self) -> None:
         began: dict[str, float] = {}
         while not self._stopping.is_set():
-            try:
-                processor = self.processor.get()
-            except ProcessorUnavailable:
-                processor = None
-            for volume in self.store.unfinished_volumes():
+            volumes = self.store.unfinished_volumes()
+            processor = None
+            if volumes:  # only then: a processor that fails to load is retried on each look
+                try:
+                    processor = self.processor.get()
+                except ProcessorUnavailable as exc:
+                    log(str(exc))
+                    for volume in volumes:
+                        self.store.fail_volume(volume, f"The local server's processor {self.processor.name!r} is "
+                                                       "not available; see the server log.")
+                    volumes = []
+            for volume in volumes:
                 if self._stopping.is_set():
                     break
                 if hasattr(processor, "calibrate_volume"):
