@@ -14,6 +14,7 @@ from .faults import FaultBook
 from .graphql_api import MoveGraphQL
 from .http_server import PARTIAL_SUFFIX, MoveHTTPServer, ServerParts
 from .job_runner import CRASHED_FAILURE, MAX_JOB_ATTEMPTS, JobRunner
+from .webhooks import WebhookDispatcher
 from .processor_registry import ProcessorSlot
 from .server_log import log
 from .signing import UrlSigner
@@ -68,8 +69,9 @@ def serve(config: ServerConfig) -> int:
     signer = UrlSigner(config.url_secret, config.url_ttl)
     faults = FaultBook()
     processor = ProcessorSlot(config.processor)
+    webhooks = WebhookDispatcher(store, config.webhook_hosts, config.webhook_retry_s)
     runner = JobRunner(store, processor, faults, config.data_dir / "outputs", config.workers,
-                       max_job_frames=config.max_job_frames)
+                       max_job_frames=config.max_job_frames, on_event=webhooks.notify)
     graphql = MoveGraphQL(store, signer, processor, config.data_dir / "uploads", on_work=runner.wake)
 
     httpd = MoveHTTPServer(config.host, config.port, max_connections=config.max_connections)
@@ -84,6 +86,7 @@ def serve(config: ServerConfig) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
 
+    webhooks.start()
     runner.start()
     serving = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.2}, name="http", daemon=True)
     serving.start()
@@ -102,6 +105,7 @@ def serve(config: ServerConfig) -> int:
     httpd.shutdown()
     all_stopped = runner.stop(timeout=10.0)
     store.uncount_stopped_attempts()  # a job this stop interrupted did not crash the server
+    webhooks.stop()
     httpd.server_close()
     if all_stopped:
         store.close()

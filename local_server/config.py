@@ -14,7 +14,7 @@ import os
 import secrets
 import socket
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -65,6 +65,8 @@ class ServerConfig:
     allow_remote: bool = False
     max_connections: int = DEFAULT_MAX_CONNECTIONS
     max_job_frames: int = DEFAULT_MAX_JOB_FRAMES
+    webhook_hosts: list[str] = field(default_factory=list)  # non-loopback hosts webhooks may be sent to
+    webhook_retry_s: float = 2.0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,6 +93,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-job-frames", type=int, default=DEFAULT_MAX_JOB_FRAMES,
                         help="longest job in video frames (of the clip window, or the whole video); longer "
                              f"jobs end FAILED with the reason (default {DEFAULT_MAX_JOB_FRAMES})")
+    parser.add_argument("--webhook-allow-host", action="append", default=[], metavar="HOST",
+                        help="also deliver webhooks to this host (default: loopback addresses only); repeatable")
+    parser.add_argument("--webhook-retry-seconds", type=float, default=2.0,
+                        help="first webhook retry delay; later ones double (default 2)")
     args = parser.parse_args(argv)
     if args.url_ttl < 1:
         parser.error("--url-ttl must be at least 1 second")
@@ -201,4 +207,5 @@ def load_config(argv: list[str] | None = None) -> ServerConfig:
         url_ttl=args.url_ttl, workers=args.workers, api_keys=keys, url_secret=secret,
         allow_remote=args.allow_remote, max_connections=args.max_connections,
         max_job_frames=args.max_job_frames,
+        webhook_hosts=args.webhook_allow_host, webhook_retry_s=args.webhook_retry_seconds,
     )

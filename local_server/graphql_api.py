@@ -29,7 +29,7 @@ from .store import Store, new_id
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "lib" / "schema.graphql"
 RIGS = ["move_mo"]
-# Lens names for createVolumeWithHuman; local placeholders, as calibration here is not real.
+# Lens names for createVolumeWithHuman; each gives calibration its first focal length guess (multicam/volume.py).
 LENSES = ["iphone-main-wide", "iphone-ultra-wide", "android-main-wide", "gopro-linear", "generic-35mm"]
 SINGLE_CAM_MODELS = {"S1", "S2"}
 MULTI_CAM_MODELS = {"M1", "M2"}
@@ -255,14 +255,23 @@ class MoveGraphQL:
         }
 
     def volume_view(self, row: dict, ctx: RequestContext) -> dict:
+        result = self.store.volume_result(row["id"]) or {}
+        metadata = row["metadata"]
+        if result.get("server_metadata"):  # the calibration's cameras (or failureReason) beside what the user sent
+            metadata = json.dumps({**json.loads(row["metadata"] or "{}"), **json.loads(result["server_metadata"])})
+        outputs = []
+        if result.get("output_file_id"):
+            file_row = self.store.get_file(ctx.client_id, result["output_file_id"])
+            if file_row:
+                outputs = [{"key": "cameras", "format": "toml", "file": self.file_view(file_row, ctx)}]
         return {
-            "id": row["id"], "name": row["name"], "metadata": row["metadata"], "created": row["created"],
+            "id": row["id"], "name": row["name"], "metadata": metadata, "created": row["created"],
             "client": self._client_ref(row["client_id"]), "areaType": row["area_type"],
             "clipWindow": json.loads(row["clip_window"]) if row["clip_window"] else None,
             "humanHeight": row["human_height"],
             "sources": [self._source_view(s, ctx) for s in json.loads(row["sources"])],
             "state": row["state"], "progress": {"state": row["state"], "percentageComplete": row["percentage"]},
-            "outputs": [],
+            "outputs": outputs,
         }
 
     # -- argument checks -----------------------------------------------------------------------
@@ -430,6 +439,11 @@ class MoveGraphQL:
         volume = self.store.get_volume(ctx.client_id, volumeId)
         if volume is None:
             raise not_found()
+        if volume["state"] == "FAILED":
+            reason = json.loads((self.store.volume_result(volumeId) or {}).get("server_metadata") or "{}").get(
+                "failureReason", "")
+            raise bad_request(f"Volume {volumeId} FAILED and cannot take recordings: {reason} "
+                              "Calibrate a new volume.")
         if volume["state"] != "FINISHED":
             raise bad_request(f"Volume {volumeId} is not calibrated yet (state {volume['state']}); "
                               "poll getVolume until FINISHED.")
@@ -505,8 +519,10 @@ class MoveGraphQL:
         ctx = info.context
         if not re.match(r"https?://", url):
             raise bad_request("url must be an http(s) URL.")
+        from .webhooks import new_secret
+
         row = self.store.upsert_webhook(ctx.client_id, uid, url, description, list(events or []),
-                                        _json_text(metadata), secret)
+                                        _json_text(metadata), secret or new_secret())  # every delivery is signed
         return {"client": self._client_ref(ctx.client_id), "uid": row["uid"], "url": row["url"],
                 "description": row["description"], "events": json.loads(row["events"]),
                 "metadata": row["metadata"], "secret": row["secret"]}

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Background work: jobs run FIFO through the processor; volumes are "calibrated" (quickly, not really).
+"""Background work: jobs run FIFO through the processor; volumes are calibrated in their own thread.
 
 A job moves NOT_STARTED -> RUNNING (percentageComplete from the processor's progress) -> FINISHED
 with its output files registered, or FAILED with metadata.failureReason. A stop leaves a running job
 RUNNING in the database; the next start puts it back in the queue, so it is re-run, never lost.
-Volumes need no real calibration here: each goes RUNNING then FINISHED about half a second later.
+A processor that can calibrate (`calibrate_volume`, the mediapipe one) computes each volume's cameras
+and serves multicam jobs from them (`process_multicam`); with any other processor a volume goes
+RUNNING then FINISHED about half a second later, its metadata saying nothing was calibrated.
+Each job state change is handed to `on_event` (the webhook dispatcher), which must not block.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Callable
 
 from .faults import FaultBook
 from .output_types import OUTPUTS
@@ -49,9 +53,11 @@ def _md5_etag(path: Path) -> str:
 
 class JobRunner:
     def __init__(self, store: Store, processor: ProcessorSlot, faults: FaultBook, outputs_root: Path,
-                 workers: int = 1, max_job_frames: int | None = None):
+                 workers: int = 1, max_job_frames: int | None = None,
+                 on_event: Callable[[str, dict], None] | None = None):
         self.store = store
         self.max_job_frames = max_job_frames
+        self.on_event = on_event or (lambda state, job: None)
         self.processor = processor
         self.faults = faults
         self.outputs_root = outputs_root
@@ -103,10 +109,12 @@ class JobRunner:
     def _run(self, job: dict) -> None:
         started = time.monotonic()
         log(f"job {job['id']} RUNNING (attempt {job['attempts']})")
+        self._emit(job["id"], "RUNNING")
         reason = self.faults.take_job_failure()
         if reason is not None:
             self.store.fail_job(job, reason)
             log(f"job {job['id']} FAILED (injected): {reason}")
+            self._emit(job["id"], "FAILED")
             return
         take = self.store.get_take(job["client_id"], job["take_id"])
         source = json.loads(take["sources"])[0]  # multicam jobs are processed from the first camera
@@ -127,7 +135,7 @@ class JobRunner:
             log(f"job {job['id']} FAILED: {too_long}")
             return
         try:
-            result = self.processor.get().process(spec, out_dir, self._progress_callback(job["id"]))
+            result = self._process(job, take, spec, out_dir)
             outputs = self._collect_outputs(spec, result.files, out_dir)
         except Exception as exc:  # noqa: BLE001 - every failure must end as a readable job state
             if self._stopping.is_set():
@@ -143,9 +151,39 @@ class JobRunner:
                 reason = INTERNAL_FAILURE
             self.store.fail_job(job, reason)
             log(f"job {job['id']} FAILED after {time.monotonic() - started:.1f}s: {reason}")
+            self._emit(job["id"], "FAILED")
             return
         self.store.finish_job(job, outputs, result.metadata or {})
         log(f"job {job['id']} FINISHED in {time.monotonic() - started:.1f}s ({len(outputs)} outputs)")
+        self._emit(job["id"], "FINISHED")
+
+    def _emit(self, job_id: str, state: str) -> None:
+        try:
+            self.on_event(state, self.store.get_job_any(job_id))
+        except Exception:  # noqa: BLE001 - a webhook problem never stops a job
+            traceback.print_exc(file=sys.stderr)
+
+    def _process(self, job: dict, take: dict, spec: JobSpec, out_dir: Path):
+        processor = self.processor.get()
+        progress = self._progress_callback(job["id"])
+        if job["job_type"] == "MULTI_CAM" and hasattr(processor, "process_multicam"):
+            return processor.process_multicam(self._multicam_spec(job, take, spec), out_dir, progress)
+        return processor.process(spec, out_dir, progress)
+
+    def _multicam_spec(self, job: dict, take: dict, spec: JobSpec):
+        from .multicam.take import MulticamSpec
+
+        volume = self.store.get_volume(job["client_id"], take["volume_id"]) or {}
+        result = self.store.volume_result(take["volume_id"]) or {}
+        cameras = json.loads(result.get("server_metadata") or "{}").get("cameras", {})
+        sources = [(s["deviceLabel"], Path(self.store.get_file(job["client_id"], s["fileId"])["path"]))
+                   for s in json.loads(take["sources"])]
+        return MulticamSpec(
+            job_id=job["id"], sources=sources, volume_id=take["volume_id"], volume_state=volume.get("state", "missing"),
+            volume_cameras=cameras, outputs=spec.outputs, clip_window=spec.clip_window, options=spec.options,
+            number_of_actors=spec.number_of_actors,
+            sync_method=json.loads(take["sync_method"]) if take["sync_method"] else None,
+            cache_dir=self.outputs_root.parent / "keypoints")
 
     def _too_long(self, spec: JobSpec) -> str | None:
         """The failure reason for a job past --max-job-frames, else None."""
@@ -190,11 +228,72 @@ class JobRunner:
     def _calibrate_volumes(self) -> None:
         began: dict[str, float] = {}
         while not self._stopping.is_set():
-            for volume in self.store.unfinished_volumes():
-                if volume["state"] == "NOT_STARTED" or volume["id"] not in began:
+            volumes = self.store.unfinished_volumes()
+            processor = None
+            if volumes:  # only then: a processor that fails to load is retried on each look
+                try:
+                    processor = self.processor.get()
+                except ProcessorUnavailable as exc:
+                    log(str(exc))
+                    for volume in volumes:
+                        self.store.fail_volume(volume, f"The local server's processor {self.processor.name!r} is "
+                                                       "not available; see the server log.")
+                    volumes = []
+            for volume in volumes:
+                if self._stopping.is_set():
+                    break
+                if hasattr(processor, "calibrate_volume"):
+                    self._calibrate(processor, volume)
+                elif volume["state"] == "NOT_STARTED" or volume["id"] not in began:
                     self.store.set_volume_state(volume["id"], "RUNNING", 50)
                     began[volume["id"]] = time.monotonic()
                 elif time.monotonic() - began[volume["id"]] >= VOLUME_SECONDS:
-                    self.store.set_volume_state(volume["id"], "FINISHED", 100)
+                    note = {"calibration": {"synthetic": True, "note": f"the {self.processor.name} processor "
+                                            "calibrates nothing; use --processor mediapipe for cameras"}}
+                    self.store.finish_volume(volume, note, None)
                     began.pop(volume["id"], None)
             self._sleep(0.2)
+
+    def _calibrate(self, processor, volume: dict) -> None:
+        """Calibrate one volume from its clips; a stop leaves it RUNNING, to be redone at the next start."""
+        started = time.monotonic()
+        self.store.set_volume_state(volume["id"], "RUNNING", 0)
+        log(f"volume {volume['id']} RUNNING")
+        last = [0]
+
+        def progress(percentage: int) -> None:
+            if self._stopping.is_set():
+                raise JobInterrupted("the local server is stopping")
+            value = max(last[0], min(99, int(percentage)))
+            if value != last[0]:
+                last[0] = value
+                self.store.set_volume_state(volume["id"], "RUNNING", value)
+
+        sources = []
+        for s in json.loads(volume["sources"]):
+            row = self.store.get_file(volume["client_id"], s["fileId"])
+            sources.append({"deviceLabel": s["deviceLabel"], "path": row["path"] if row else "",
+                            "lens": (s.get("cameraSettings") or {}).get("lens")})
+        clip = json.loads(volume["clip_window"]) if volume["clip_window"] else None
+        out_dir = self.outputs_root / volume["id"]
+        try:
+            metadata, toml = processor.calibrate_volume(
+                sources, volume["human_height"], (clip["startTime"], clip["endTime"]) if clip else None,
+                json.loads(volume["sync_method"]) if volume["sync_method"] else None, out_dir,
+                self.outputs_root.parent / "keypoints", progress)
+        except Exception as exc:  # noqa: BLE001 - every failure must end as a readable volume state
+            if self._stopping.is_set():
+                log(f"volume {volume['id']} interrupted by the stop; it is calibrated again at the next start")
+                return
+            if isinstance(exc, ProcessingFailed):
+                reason = str(exc)
+            else:
+                traceback.print_exc(file=sys.stderr)
+                reason = "The local server could not calibrate this volume (internal error); see the server log."
+            self.store.fail_volume(volume, reason)
+            log(f"volume {volume['id']} FAILED after {time.monotonic() - started:.1f}s: {reason}")
+            return
+        toml = Path(toml)
+        self.store.finish_volume(volume, metadata, (toml.suffix, str(toml), toml.stat().st_size, _md5_etag(toml)))
+        log(f"volume {volume['id']} FINISHED in {time.monotonic() - started:.1f}s "
+            f"(reprojection {metadata.get('reprojectionErrorPx')} px)")

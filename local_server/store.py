@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS webhooks (
     client_id TEXT NOT NULL, uid TEXT NOT NULL, url TEXT NOT NULL, description TEXT,
     events TEXT NOT NULL DEFAULT '[]', metadata TEXT NOT NULL DEFAULT '{}', secret TEXT,
     PRIMARY KEY (client_id, uid));
+CREATE TABLE IF NOT EXISTS volume_results (
+    volume_id TEXT PRIMARY KEY, server_metadata TEXT NOT NULL DEFAULT '{}', output_file_id TEXT);
 CREATE TABLE IF NOT EXISTS share_codes (
     code TEXT PRIMARY KEY, client_id TEXT NOT NULL, file_id TEXT NOT NULL, created TEXT NOT NULL,
     expires TEXT NOT NULL);
@@ -288,6 +290,27 @@ class Store:
     def set_volume_state(self, volume_id: str, state: str, percentage: int) -> None:
         self._run("UPDATE volumes SET state = ?, percentage = ? WHERE id = ?", (state, percentage, volume_id))
 
+    def finish_volume(self, volume: dict, metadata: dict, output: tuple[str, str, int, str] | None) -> None:
+        """Store the calibration's metadata and its file (type, path, size, etag), and mark it FINISHED."""
+        with self._lock:
+            file_id = None
+            if output is not None:
+                file_type, path, size, etag = output
+                file_id = self.create_file(volume["client_id"], file_type, f"{volume['id']}-cameras{file_type}", "{}",
+                                           "output", path, size=size, etag=etag)["id"]
+            self._run("INSERT OR REPLACE INTO volume_results (volume_id, server_metadata, output_file_id) "
+                      "VALUES (?, ?, ?)", (volume["id"], json.dumps(metadata), file_id))
+            self.set_volume_state(volume["id"], "FINISHED", 100)
+
+    def fail_volume(self, volume: dict, reason: str) -> None:
+        with self._lock:
+            self._run("INSERT OR REPLACE INTO volume_results (volume_id, server_metadata, output_file_id) "
+                      "VALUES (?, ?, NULL)", (volume["id"], json.dumps({"failureReason": reason})))
+            self.set_volume_state(volume["id"], "FAILED", 0)
+
+    def volume_result(self, volume_id: str) -> dict | None:
+        return self._one("SELECT * FROM volume_results WHERE volume_id = ?", (volume_id,))
+
     # -- webhooks and share codes (kept minimal: stored and echoed back) -----------------------
     def upsert_webhook(self, client_id: str, uid: str, url: str, description: str | None, events: list,
                        metadata: str, secret: str | None) -> dict:
@@ -295,6 +318,9 @@ class Store:
                   "VALUES (?, ?, ?, ?, ?, ?, ?)", (client_id, uid, url, description, json.dumps(events), metadata,
                                                     secret))
         return self._one("SELECT * FROM webhooks WHERE client_id = ? AND uid = ?", (client_id, uid))
+
+    def webhooks_of(self, client_id: str) -> list[dict]:
+        return self._all("SELECT * FROM webhooks WHERE client_id = ?", (client_id,))
 
     def create_share_code(self, client_id: str, file_id: str, code: str, expires: str) -> dict:
         return self._insert("share_codes", {"code": code, "client_id": client_id, "file_id": file_id,

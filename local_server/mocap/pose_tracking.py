@@ -211,12 +211,15 @@ class _Crop:
 
 def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None, track_hands: bool = False,
                progress: Callable[[int, int], None] | None = None, max_side: int = 640, actor: int = 0,
-               census_seconds: float = 4.0, model: str = "full", info=None) -> PoseTrack:
+               census_seconds: float = 4.0, model: str = "full", info=None,
+               pick_person: Callable[[int, list], int] | None = None) -> PoseTrack:
     """Run MediaPipe over the clip window. `progress(done, total)` is called as frames complete.
     `actor`: which of the people in view at the start to follow, by size (0: the largest). Every
     `census_seconds` the people in view are counted again (for the job's metadata). `model`: the
     pose landmark model, "full" (in the wheel) or "heavy" (fetched at setup, see models.py). `info`:
-    the video's VideoInfo when already probed (probing counts the frames: a decode pass)."""
+    the video's VideoInfo when already probed (probing counts the frames: a decode pass).
+    `pick_person(row, boxes)` may choose whom to follow instead (boxes in source pixels, returns an
+    index), as multicam does to follow the person the other cameras see."""
     import cv2
     import mediapipe as mp
 
@@ -255,7 +258,12 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                 people_seen = max(people_seen, len(boxes))
                 if boxes and not chosen:
                     people_at_start = len(boxes)
-                    crop.follow(sorted(boxes, key=_area, reverse=True)[min(actor, len(boxes) - 1)], force=True)
+                    if pick_person is not None:
+                        pick = pick_person(i, [tuple(v / scale for v in b) for b in boxes])
+                    else:
+                        pick = sorted(range(len(boxes)), key=lambda k: _area(boxes[k]),
+                                      reverse=True)[min(actor, len(boxes) - 1)]
+                    crop.follow(boxes[pick], force=True)
                     chosen = True
             if chosen:
                 x0, y0, x1, y1 = crop.box

@@ -100,3 +100,15 @@ class MediaPipeProcessor:
         if "warning" in tracking:
             metadata["note"] = tracking["warning"]
         return ProcessorResult(files=files, metadata=metadata)
+
+    def calibrate_volume(self, sources, human_height, clip_window, sync_method, out_dir, cache_dir, progress):
+        """createVolumeWithHuman: cameras from the person they film (see local_server/multicam/volume.py)."""
+        from ..multicam.volume import calibrate_volume
+
+        return calibrate_volume(sources, human_height, clip_window, sync_method, out_dir, cache_dir, progress)
+
+    def process_multicam(self, spec, out_dir: Path, progress: Progress) -> ProcessorResult:
+        """createMultiCamJob: triangulated with the volume's cameras (see local_server/multicam/take.py)."""
+        from ..multicam.take import process_multicam
+
+        return process_multicam(spec, out_dir, progress)
