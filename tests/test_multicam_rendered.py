@@ -28,6 +28,8 @@ JOINTS = {"LeftShoulder": P.L_SHOULDER, "RightShoulder": P.R_SHOULDER, "LeftElbo
           "RightHip": P.R_HIP, "LeftKnee": P.L_KNEE, "RightKnee": P.R_KNEE, "LeftAnkle": P.L_ANKLE,
           "RightAnkle": P.R_ANKLE}
 
+pytestmark = pytest.mark.slow  # a clip rendered from three cameras with bpy, then MediaPipe on each: about a minute
+
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):

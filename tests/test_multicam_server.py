@@ -18,6 +18,8 @@ from server_support import Api
 WINDOW = {"startTime": 0.0, "endTime": 0.75}  # 45 frames of each 60 fps view: enough, and quick to track
 VOLUME_FIELDS = "id state metadata progress { state percentageComplete } outputs { key format file { presignedUrl } }"
 
+pytestmark = pytest.mark.slow  # MediaPipe on four real views through the server: about 2 minutes for the module
+
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
