@@ -5,6 +5,8 @@ Cheap enough for every redraw: no network, no client made; one stat of the strip
 """
 from __future__ import annotations
 
+from ..lib.credentials import check_endpoint
+from ..lib.errors import ConfigError
 from ..lib.strips import StripProblem, video_path
 from . import sessions, settings
 from .multicam import capture_running_text
@@ -13,11 +15,16 @@ from .state import latest_record
 from .strips import active_movie_strip, strip_facts
 
 
-def key_missing(context) -> str:
-    """A reason when the add-on is disabled or no API key is set."""
+def settings_problem(context) -> str:
+    """A reason when the add-on is disabled, the endpoint cannot be used, or it has no API key (the
+    endpoint first: a key is kept per endpoint, so a bad endpoint would read as a missing key)."""
     try:
         prefs = settings.preferences(context)
     except settings.SettingsProblem as exc:
+        return str(exc)
+    try:
+        check_endpoint(prefs.endpoint)
+    except ConfigError as exc:
         return str(exc)
     if not settings.api_key(prefs).strip():
         return ("No Move API key is set. Paste your key in Edit > Preferences > Add-ons > Move AI "
@@ -49,14 +56,14 @@ def strip_busy(context) -> str:
 
 def capture_refusal(context) -> str:
     """Why Capture (or Upload) cannot run for the active strip now."""
-    return strip_problem(context) or key_missing(context) or strip_busy(context)
+    return strip_problem(context) or settings_problem(context) or strip_busy(context)
 
 
 def multicam_refusal(context) -> str:
     """Why Capture Multicam cannot run now: no key, fewer than two camera strips selected, or a
     capture of these very strips already running (the full check of the strips runs on press)."""
     scene = context.scene
-    return (key_missing(context) or camera_count_problem(scene)
+    return (settings_problem(context) or camera_count_problem(scene)
             or capture_running_text(scene, {s.name for s in selected_camera_strips(scene)}))
 
 

@@ -24,7 +24,7 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
 
     @classmethod
     def poll(cls, context):
-        reason = availability.key_missing(context)
+        reason = availability.settings_problem(context)
         if reason:
             cls.poll_message_set(reason)
         return not reason

@@ -205,7 +205,7 @@ class MOVEAI_OT_create_take(FlowOperator):
 
     @classmethod
     def refusal(cls, context):
-        return (availability.key_missing(context)
+        return (availability.settings_problem(context)
                 or availability.record_missing(context, "file_id", "take_id", "an uploaded video without a take"))
 
     def make_session(self, context):
@@ -224,7 +224,7 @@ class MOVEAI_OT_create_job(FlowOperator):
 
     @classmethod
     def refusal(cls, context):
-        return (availability.key_missing(context)
+        return (availability.settings_problem(context)
                 or availability.record_missing(context, "take_id", "job_id", "a take without a job"))
 
     def make_session(self, context):
@@ -249,7 +249,7 @@ class MOVEAI_OT_poll_job(FlowOperator):
         if context.scene is None or not any(r.can_watch or sessions.is_watched(r.uid)
                                             for r in context.scene.move_ai.jobs):
             return "No job in this scene is left to watch (none made yet, or all finished or failed)."
-        return availability.key_missing(context)
+        return availability.settings_problem(context)
 
     def make_session(self, context):
         record = self._watch_target(context)
@@ -291,7 +291,7 @@ class MOVEAI_OT_rerun_job(FlowOperator):
 
     @classmethod
     def refusal(cls, context):
-        return (availability.key_missing(context)
+        return (availability.settings_problem(context)
                 or availability.record_missing(context, "take_id", what="a take"))
 
     def invoke(self, context, event):

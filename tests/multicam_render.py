@@ -36,6 +36,9 @@ def render(out_dir: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
     from benchmarks.mocap import scene as truth_scene
+    from benchmarks.mocap.clips import CLIPS
+
+    motion, yaw_deg = CLIPS["mixed"], 25.0  # the benchmark's first clip, the figure turned a little
 
     out_dir = Path(out_dir)
     arm = truth_scene.build_scene(bpy)
@@ -54,12 +57,12 @@ def render(out_dir: Path) -> None:
     bpy.context.view_layer.update()
     truth = []
     for k, frame in enumerate(FRAMES):
-        truth_scene.apply_pose(bpy, arm, truth_scene.pose_at(frame))
+        truth_scene.apply_pose(bpy, arm, truth_scene.pose_at(motion, frame), yaw_deg, (0.0, 0.0, 0.0))
         # glide across the floor and turn a little, so the cameras see the figure at many depths
         t = k / max(1, len(FRAMES) - 1)
         arm.location.x += 1.4 * math.sin(2 * math.pi * t)
         arm.location.y += 1.0 * math.sin(4 * math.pi * t) - 0.4
-        arm.rotation_euler.z = math.radians(truth_scene.YAW_DEG - 40.0 * math.sin(2 * math.pi * t))
+        arm.rotation_euler.z = math.radians(yaw_deg - 40.0 * math.sin(2 * math.pi * t))
         bpy.context.view_layer.update()
         truth.append(truth_scene.truth_positions(arm))
         for obj in cams:
