@@ -22,3 +22,21 @@ def test_an_arm_bent_toward_the_camera_keeps_its_bend():
     elbow = joint_angle(joints[:, P.L_SHOULDER], joints[:, P.L_ELBOW], joints[:, P.L_WRIST])
     held = slice(9, None)  # past the smoothing of the move
     assert np.abs(elbow[held] - truth[held]).max() < 8.0, f"elbow {elbow[held].mean():.0f} deg, truly {truth[10]:.0f}"
+
+
+def test_a_body_in_profile_the_whole_take_keeps_its_width():
+    # Walking in profile: the hip and shoulder lines point at the camera in every frame, so their
+    # lengths can only come from MediaPipe's world, whose depth is flattened (halved here, as it does).
+    swing = 30 * np.sin(np.linspace(0, 4 * np.pi, FRAMES))
+    world = skeleton(FRAMES, yaw_deg=90.0, arm_swing_deg=swing, knee_deg=np.abs(swing))
+    joints = lift(track_of(world, flatten=0.5), Camera(FOCAL, CX, CY)).joints
+    spine = np.linalg.norm((joints[:, P.L_SHOULDER] + joints[:, P.R_SHOULDER]) / 2
+                           - (joints[:, P.L_HIP] + joints[:, P.R_HIP]) / 2, axis=-1)
+    true_spine = np.linalg.norm((world[:, P.L_SHOULDER] + world[:, P.R_SHOULDER]) / 2
+                                - (world[:, P.L_HIP] + world[:, P.R_HIP]) / 2, axis=-1)
+    for a, b in ((P.L_SHOULDER, P.R_SHOULDER), (P.L_HIP, P.R_HIP)):
+        width = np.median(np.linalg.norm(joints[:, a] - joints[:, b], axis=-1) / spine)
+        true_width = np.median(np.linalg.norm(world[:, a] - world[:, b], axis=-1) / true_spine)
+        assert width > 0.8 * true_width, f"width {width:.2f} spines, truly {true_width:.2f}"
+        # and the near side is the one nearer the camera (the body's right, turned 90 degrees left)
+        assert np.median(joints[:, b, 2] - joints[:, a, 2]) < 0

@@ -15,6 +15,10 @@ itself, so on clean 2D a foreshortened bone stays a real bend and on noisy 2D th
 Against that fit stands a straight limb at full length whose middle joint may leave its 2D point:
 when a limb points at the camera its middle joint hides behind the rest of it and MediaPipe's 2D
 guess there goes astray, so that point counts less the shorter the whole limb looks.
+
+A bone's length is read where it lies across the view; the hip and shoulder lines of a body in
+profile the whole take never do, and MediaPipe's flattened world halves them, so body proportions
+against the spine set a floor (TORSO_HALF_WIDTHS).
 """
 from __future__ import annotations
 
@@ -51,6 +55,10 @@ def _mirror_joint(j: int) -> int:
 
 
 _PARENT = {c: a for a, c in TREE}
+#: Least half-widths of the hips and shoulders, as a share of the spine (hip centre to shoulder
+#: centre): 0.9 of a MediaPipe-landmark body's (0.19 and 0.335 on Pose2Sim's four-view reference).
+TORSO_HALF_WIDTHS = {(HIP_C, P.L_HIP): 0.17, (HIP_C, P.R_HIP): 0.17,
+                     (SHOULDER_C, P.L_SHOULDER): 0.30, (SHOULDER_C, P.R_SHOULDER): 0.30}
 #: The far end of each hinged limb (shoulder-elbow-wrist, hip-knee-ankle).
 _LIMB_ENDS = (P.L_WRIST, P.R_WRIST, P.L_ANKLE, P.R_ANKLE)
 
@@ -242,6 +250,12 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         mp[(a, c)] = np.percentile(np.linalg.norm(world[:, c] - world[:, a], axis=-1), 60)
     factor = np.median([seen[b] / mp[b] for b in TREE])
     lengths = {b: max(seen[b], factor * mp[b] * world_weight) for b in TREE}
+    # A body seen in profile the whole take never shows its hip or shoulder line across the view, so
+    # both come from MediaPipe's world, whose depth is flattened: the torso came out half as wide and
+    # the shoulders 11 cm off. Body proportions give a floor against the spine, which is always seen.
+    spine = lengths[(HIP_C, SHOULDER_C)]
+    for (a, c), ratio in TORSO_HALF_WIDTHS.items():
+        lengths[(a, c)] = max(lengths[(a, c)], ratio * spine)
     for a, c in TREE:  # one length for the left and the right bone
         m = (_mirror_joint(a), _mirror_joint(c))
         if m != (a, c) and m in lengths:
