@@ -12,13 +12,6 @@ its labels stand. MediaPipe's world depth is not used to decide: across its own 
 simply mirrored, and counting it made the decisions worse on real video. The whole body is decided
 first (all landmarks), then the arms and the legs each on their own; a whole-body exchange also
 mirrors MediaPipe's world depth back.
-
-Where the body is edge-on (turning through profile) the sides overlap in the picture and travel
-cannot tell a real turn from MediaPipe mirroring the skeleton right there (it keeps taking the back
-for the front). The whole-body pass then also weighs each point's acceleration: through a real
-crossing each point keeps its velocity, a mislabelled one makes a kink. This second-order term
-counts only on edge-on frames; on frames seen from the front, second differences of noisy 2D
-only add noise (on the development set they turned 7% swapped frames of a view into 39%).
 """
 from __future__ import annotations
 
@@ -34,10 +27,6 @@ _PAIRS_ARM = [(P.L_ELBOW, P.R_ELBOW), (P.L_WRIST, P.R_WRIST), (P.L_PINKY, P.R_PI
               (P.L_THUMB, P.R_THUMB)]
 _PAIRS_LEG = [(P.L_KNEE, P.R_KNEE), (P.L_ANKLE, P.R_ANKLE), (P.L_HEEL, P.R_HEEL), (P.L_FOOT, P.R_FOOT)]
 ALL_PAIRS = _PAIRS_HEAD + _PAIRS_TORSO + _PAIRS_ARM + _PAIRS_LEG
-#: Weight of the acceleration term on edge-on frames, against the travel term.
-ACCEL_WEIGHT = 10.0
-#: Shoulder/hip width in the picture (torso lengths) under which the body counts as edge-on.
-EDGE_ON_WIDTH = 0.3
 
 
 def _exchange(x: np.ndarray, pairs) -> np.ndarray:
@@ -72,38 +61,8 @@ def viterbi_swaps(trans: np.ndarray, prior: float) -> np.ndarray:
     return states.astype(bool)
 
 
-def _robust_sq(d: np.ndarray) -> np.ndarray:
-    """Each point's displacement, capped so one wild landmark cannot decide, squared and summed."""
-    return np.nansum(np.minimum(np.linalg.norm(d, axis=-1), 1.0) ** 2, axis=-1)
-
-
-def viterbi_swaps_smooth(travel: np.ndarray, accel: np.ndarray, prior: float) -> np.ndarray:
-    """As viterbi_swaps, with a second-order term: accel (F, 2, 2, 2) the cost of the states at t-1,
-    t and t+1 (each point's acceleration). The state carried is the pair (t-1, t)."""
-    n = travel.shape[0]
-    own = np.array([0.0, prior])
-    # cost[a, b]: best cost with state a at t-1 and b at t.
-    cost = own[:, None] + own[None, :] + travel[1]
-    back = np.zeros((n, 2, 2), int)
-    for t in range(2, n):
-        # step[a, b, c] = cost[a, b] + accel at t-1 (states a, b, c) + travel b->c + own c
-        step = cost[:, :, None] + accel[t - 1] + travel[t][None, :, :] + own[None, None, :]
-        back[t] = np.argmin(step, axis=0)  # best a for each (b, c)
-        cost = np.min(step, axis=0)
-    states = np.zeros(n, int)
-    b, c = np.unravel_index(int(np.argmin(cost)), cost.shape)
-    states[-2:] = (b, c)
-    for t in range(n - 1, 1, -1):
-        a = back[t, states[t - 1], states[t]]
-        states[t - 2] = a
-    return states.astype(bool)
-
-
-def _decide(xy, pairs, scale_px, prior: float, accel_weight: float = 0.0) -> np.ndarray:
-    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them.
-    accel_weight > 0 adds each point's acceleration: where the sides cross in the picture (a body
-    turning through profile), both labellings travel alike, but only the right one keeps each
-    point's velocity through the crossing; a mislabelled crossing is a kink."""
+def _decide(xy, pairs, scale_px, prior: float) -> np.ndarray:
+    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them."""
     plain = _features(xy, pairs, scale_px)
     exchanged = _features(_exchange(xy, pairs), pairs, scale_px)
     states = (plain, exchanged)
@@ -111,25 +70,14 @@ def _decide(xy, pairs, scale_px, prior: float, accel_weight: float = 0.0) -> np.
     trans = np.zeros((n, 2, 2))
     for s0 in range(2):
         for s1 in range(2):
-            trans[1:, s0, s1] = _robust_sq(states[s1][1:] - states[s0][:-1])
-    if accel_weight <= 0 or n < 4:
-        return viterbi_swaps(trans, prior)
-    # Only where the body is edge-on (shoulder and hip lines short in the picture): elsewhere travel
-    # decides, and second differences of noisy 2D only add noise.
-    width = (np.linalg.norm(xy[:, P.L_SHOULDER] - xy[:, P.R_SHOULDER], axis=-1)
-             + np.linalg.norm(xy[:, P.L_HIP] - xy[:, P.R_HIP], axis=-1)) / 2 / scale_px
-    edge_on = np.clip(1 - width / EDGE_ON_WIDTH, 0.0, 1.0)
-    accel = np.zeros((n, 2, 2, 2))
-    for a in range(2):
-        for b in range(2):
-            for c in range(2):
-                d = states[c][2:] - 2 * states[b][1:-1] + states[a][:-2]
-                accel[1:-1, a, b, c] = accel_weight * edge_on[1:-1] * _robust_sq(d)
-    return viterbi_swaps_smooth(trans, accel, prior)
+            d = states[s1][1:] - states[s0][:-1]
+            # A robust travel cost: each point's travel, capped so one wild landmark cannot decide.
+            dist = np.minimum(np.linalg.norm(d, axis=-1), 1.0)
+            trans[1:, s0, s1] = np.nansum(dist ** 2, axis=-1)
+    return viterbi_swaps(trans, prior)
 
 
-def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True,
-              accel_weight: float = ACCEL_WEIGHT) -> tuple[P.PoseTrack, dict]:
+def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True) -> tuple[P.PoseTrack, dict]:
     """A copy of the track with MediaPipe's left/right swaps undone, and counts of what was changed.
     Frames where the person was not found keep the state of the frames around them."""
     found = track.found
@@ -140,7 +88,7 @@ def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True
     torso_px = np.linalg.norm((xy[:, P.L_SHOULDER] + xy[:, P.R_SHOULDER]) / 2 - (xy[:, P.L_HIP] + xy[:, P.R_HIP]) / 2,
                               axis=-1)
     scale_px = np.maximum(np.median(torso_px), 1.0) * np.ones(len(rows))
-    body = _decide(xy, ALL_PAIRS, scale_px, prior, accel_weight)
+    body = _decide(xy, ALL_PAIRS, scale_px, prior)
     xy[body] = _exchange(xy[body], ALL_PAIRS)
     vis[body] = _exchange(vis[body][..., None], ALL_PAIRS)[..., 0]
     world[body] = _exchange(world[body], ALL_PAIRS)
