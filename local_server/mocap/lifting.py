@@ -322,8 +322,9 @@ def _feet_to_floor(joints, rays, xy, lengths, fps, tolerance, still=0.5):
     """In place: a shin's depth sign comes from MediaPipe, which flattens a shin near the image plane
     and often gets its sign wrong (in a squat the shin then comes toward the camera and the foot
     floats); for a foot still in the picture that floats above the floor, the mirrored shin (the
-    other point of its ray at the shin's length from the knee) is taken where it puts the foot nearer
-    the floor. The floor: a low percentile of the ankles' heights along the spine."""
+    other point of its ray at the shin's length from the knee) is taken where it puts the foot on the
+    floor (within twice the tolerance), so a foot held up in the air (a knee raised, a kick) stays
+    up. The floor: a low percentile of the ankles' heights along the spine."""
     spine = joints[:, SHOULDER_C] - joints[:, HIP_C]
     up = np.median(spine / np.linalg.norm(spine, axis=-1, keepdims=True), axis=0)
     up /= np.linalg.norm(up)
@@ -342,7 +343,7 @@ def _feet_to_floor(joints, rays, xy, lengths, fps, tolerance, still=0.5):
         z_alt = roots[np.argmax(np.abs(roots - z_now), axis=0), np.arange(len(z_now))]
         alt = r * z_alt[:, None]
         h_now, h_alt = joints[:, ankle] @ up - floor, alt @ up - floor
-        take = (speed < still) & (h_now > tolerance) & (np.abs(h_alt) < np.abs(h_now))
+        take = (speed < still) & (h_now > tolerance) & (np.abs(h_alt) < np.minimum(np.abs(h_now), 2 * tolerance))
         shift = np.where(take[:, None], alt - joints[:, ankle], 0.0)
         if take.any():  # the knee again on its ray at its two bone lengths from the hip and the moved ankle
             hip = joints[take, P.L_HIP if knee == P.L_KNEE else P.R_HIP]
