@@ -269,7 +269,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
             lengths[(a, c)] = lengths[m] = (lengths[(a, c)] + lengths[m]) / 2
 
     def length_sigma(a, c):
-        return max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px
+        return max(max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px,
+                   float(__import__('os').environ.get('LFRAC', '0')) * lengths[(a, c)])
 
     F = xy.shape[0]
     joints = np.zeros((F, N_JOINTS, 3))
