@@ -18,12 +18,12 @@ _BODY = {
 
 
 def skeleton(frames: int, yaw_deg=0.0, arm_swing_deg=None, knee_deg=None, lift_m=None, travel_m=None,
-             elbow_deg=None) -> np.ndarray:
+             elbow_deg=None, both_knees: bool = False) -> np.ndarray:
     """(F, 33, 3) landmark positions in the world (X right, Y up, Z away from the camera at Z = -4).
     Each argument may be a number or an (F,) array: the turn of the body (0 faces the camera), the
     left arm's swing forward (the right swings back), the left knee's bend, the body's height off the
     floor, its travel along X, and the left elbow's bend (forearm swinging further forward; default
-    a slight 17 degrees on both arms)."""
+    a slight 17 degrees on both arms); both_knees bends the right knee as the left."""
     def per_frame(v, default=0.0):
         return np.broadcast_to(np.asarray(default if v is None else v, float), (frames,))
 
@@ -40,7 +40,7 @@ def skeleton(frames: int, yaw_deg=0.0, arm_swing_deg=None, knee_deg=None, lift_m
             fa = a + (elbow[f] if side == "L" else 0.3)
             wrist = elbow_p + 0.27 * np.array([0.0, -np.cos(fa), np.sin(fa)])
             hip = np.array([0.1 * s, 0.95, 0.0])
-            k = knee[f] if side == "L" else 0.0
+            k = knee[f] if side == "L" or both_knees else 0.0
             kneep = hip + 0.45 * np.array([0.0, -np.cos(k / 2), np.sin(k / 2)])
             ankle = kneep + 0.42 * np.array([0.0, -np.cos(k / 2), -np.sin(k / 2)])
             for name, p in (("SHOULDER", sh), ("ELBOW", elbow_p), ("WRIST", wrist), ("HIP", hip), ("KNEE", kneep),

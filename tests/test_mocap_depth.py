@@ -22,3 +22,41 @@ def test_an_arm_bent_toward_the_camera_keeps_its_bend():
     elbow = joint_angle(joints[:, P.L_SHOULDER], joints[:, P.L_ELBOW], joints[:, P.L_WRIST])
     held = slice(9, None)  # past the smoothing of the move
     assert np.abs(elbow[held] - truth[held]).max() < 8.0, f"elbow {elbow[held].mean():.0f} deg, truly {truth[10]:.0f}"
+
+
+def test_a_body_in_profile_the_whole_take_keeps_its_width():
+    # Walking in profile: the hip and shoulder lines point at the camera in every frame, so their
+    # lengths can only come from MediaPipe's world, whose depth is flattened (halved here, as it does).
+    swing = 30 * np.sin(np.linspace(0, 4 * np.pi, FRAMES))
+    world = skeleton(FRAMES, yaw_deg=90.0, arm_swing_deg=swing, knee_deg=np.abs(swing))
+    joints = lift(track_of(world, flatten=0.5), Camera(FOCAL, CX, CY)).joints
+    spine = np.linalg.norm((joints[:, P.L_SHOULDER] + joints[:, P.R_SHOULDER]) / 2
+                           - (joints[:, P.L_HIP] + joints[:, P.R_HIP]) / 2, axis=-1)
+    true_spine = np.linalg.norm((world[:, P.L_SHOULDER] + world[:, P.R_SHOULDER]) / 2
+                                - (world[:, P.L_HIP] + world[:, P.R_HIP]) / 2, axis=-1)
+    for a, b in ((P.L_SHOULDER, P.R_SHOULDER), (P.L_HIP, P.R_HIP)):
+        width = np.median(np.linalg.norm(joints[:, a] - joints[:, b], axis=-1) / spine)
+        true_width = np.median(np.linalg.norm(world[:, a] - world[:, b], axis=-1) / true_spine)
+        assert width > 0.8 * true_width, f"width {width:.2f} spines, truly {true_width:.2f}"
+        # and the near side is the one nearer the camera (the body's right, turned 90 degrees left)
+        assert np.median(joints[:, b, 2] - joints[:, a, 2]) < 0
+
+
+def test_a_squat_keeps_its_feet_on_the_floor_when_mediapipe_turns_the_shins_toward_the_camera():
+    # Standing, then squatting (both knees 80 degrees, hips lowered so the feet stay on the floor),
+    # turned 30 degrees. MediaPipe flattens the shins' depth and gets its sign wrong: the ankles
+    # nearer the camera than the knees, the feet floating in front. The feet stay still in the picture.
+    bend = np.where(np.arange(FRAMES) >= 8, 80.0, 0.0)
+    drop = -0.87 * (1 - np.cos(np.radians(bend / 2)))
+    world = skeleton(FRAMES, yaw_deg=30.0, knee_deg=bend, lift_m=drop, both_knees=True)
+    track = track_of(world)
+    for knee, ankle, heel, toe in ((P.L_KNEE, P.L_ANKLE, P.L_HEEL, P.L_FOOT), (P.R_KNEE, P.R_ANKLE, P.R_HEEL, P.R_FOOT)):
+        wrong = 2 * track.world[:, knee, 2] - track.world[:, ankle, 2] - track.world[:, ankle, 2]
+        for j in (ankle, heel, toe):  # the foot moves with the mirrored ankle
+            track.world[:, j, 2] += wrong
+    truth = joint_angle(world[:, P.L_HIP], world[:, P.L_KNEE], world[:, P.L_ANKLE])
+    joints = lift(track, Camera(FOCAL, CX, CY)).joints
+    for hip, knee, ankle in ((P.L_HIP, P.L_KNEE, P.L_ANKLE), (P.R_HIP, P.R_KNEE, P.R_ANKLE)):
+        angle = joint_angle(joints[:, hip], joints[:, knee], joints[:, ankle])
+        held = slice(12, None)
+        assert np.abs(angle[held] - truth[held]).max() < 12.0, f"knee {angle[held].mean():.0f} deg, truly {truth[20]:.0f}"

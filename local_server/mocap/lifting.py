@@ -15,6 +15,14 @@ itself, so on clean 2D a foreshortened bone stays a real bend and on noisy 2D th
 Against that fit stands a straight limb at full length whose middle joint may leave its 2D point:
 when a limb points at the camera its middle joint hides behind the rest of it and MediaPipe's 2D
 guess there goes astray, so that point counts less the shorter the whole limb looks.
+
+A bone's length is read where it lies across the view; the hip and shoulder lines of a body in
+profile the whole take never do, and MediaPipe's flattened world halves them, so body proportions
+against the spine set a floor (TORSO_HALF_WIDTHS).
+
+The floor also settles the depth sign MediaPipe gets wrong most often: a shin near the image plane
+(a squat's shin seen from the front comes toward the camera, the foot floating): a foot still in
+the picture and floating above the floor takes the mirrored shin, and its knee is refitted.
 """
 from __future__ import annotations
 
@@ -51,6 +59,10 @@ def _mirror_joint(j: int) -> int:
 
 
 _PARENT = {c: a for a, c in TREE}
+#: Least half-widths of the hips and shoulders, as a share of the spine (hip centre to shoulder
+#: centre): 0.9 of a MediaPipe-landmark body's (0.19 and 0.335 on Pose2Sim's four-view reference).
+TORSO_HALF_WIDTHS = {(HIP_C, P.L_HIP): 0.17, (HIP_C, P.R_HIP): 0.17,
+                     (SHOULDER_C, P.L_SHOULDER): 0.30, (SHOULDER_C, P.R_SHOULDER): 0.30}
 #: The far end of each hinged limb (shoulder-elbow-wrist, hip-knee-ankle).
 _LIMB_ENDS = (P.L_WRIST, P.R_WRIST, P.L_ANKLE, P.R_ANKLE)
 
@@ -196,7 +208,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
          trust_from_deg: float = 15.0, trust_full_deg: float = 25.0,
          mp_depth_sigma: float = 0.04, straight_prior: float = 2.0, straight_width_deg: float = 30.0,
          noise_scale: float = 2.0, min_pixel_sigma: float = 1.0, hidden_mid_sigma: float = 0.3,
-         hidden_below: float = 0.38, mp_bend_sigma: float = 60.0) -> Lifted:
+         hidden_below: float = 0.38, mp_bend_sigma: float = 60.0,
+         floor_tolerance: float = 0.06) -> Lifted:
     """3D joints for every frame of the track (gaps filled by interpolation).
 
     mp_depth_sigma: MediaPipe's world depth error (m) in the limb fit; straight_prior: weight (in
@@ -212,7 +225,9 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
     elbows of real video came out straight: 18.7 against 12.3 degrees on a Demo_SinglePerson view).
     mp_bend_sigma: the straight alternative also pays for MediaPipe's bend at that joint, ((180 -
     its angle) / mp_bend_sigma)^2: MediaPipe flattens a bend toward the camera but does not unbend
-    it, so an arm it sees bent at 100 degrees is not taken straight (0 leaves this out)."""
+    it, so an arm it sees bent at 100 degrees is not taken straight (0 leaves this out).
+    floor_tolerance: a foot still in the picture floating more than this (m) above the floor gets
+    the mirrored shin where that puts it nearer the floor (`_feet_to_floor`; 0 leaves this out)."""
     camera = camera or Camera.default(track.width, track.height)
     sigma = sigma_for(track.fps, smooth_seconds)
     xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
@@ -242,13 +257,20 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         mp[(a, c)] = np.percentile(np.linalg.norm(world[:, c] - world[:, a], axis=-1), 60)
     factor = np.median([seen[b] / mp[b] for b in TREE])
     lengths = {b: max(seen[b], factor * mp[b] * world_weight) for b in TREE}
+    # A body seen in profile the whole take never shows its hip or shoulder line across the view, so
+    # both come from MediaPipe's world, whose depth is flattened: the torso came out half as wide and
+    # the shoulders 11 cm off. Body proportions give a floor against the spine, which is always seen.
+    spine = lengths[(HIP_C, SHOULDER_C)]
+    for (a, c), ratio in TORSO_HALF_WIDTHS.items():
+        lengths[(a, c)] = max(lengths[(a, c)], ratio * spine)
     for a, c in TREE:  # one length for the left and the right bone
         m = (_mirror_joint(a), _mirror_joint(c))
         if m != (a, c) and m in lengths:
             lengths[(a, c)] = lengths[m] = (lengths[(a, c)] + lengths[m]) / 2
 
     def length_sigma(a, c):
-        return max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px
+        return max(max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px,
+                   float(__import__('os').environ.get('LFRAC', '0')) * lengths[(a, c)])
 
     F = xy.shape[0]
     joints = np.zeros((F, N_JOINTS, 3))
@@ -291,8 +313,49 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
                 mid_sigma=mid_px / camera.focal if hidden_mid_sigma > 0 else None,
                 mp_bend=joint_angle(world[:, top], world[:, m], world[:, c]) if mp_bend_sigma > 0 else None,
                 mp_bend_sigma=mp_bend_sigma)
+    if floor_tolerance > 0:
+        _feet_to_floor(joints, rays, xy, lengths, track.fps, floor_tolerance)
     joints = gaussian_smooth(joints, sigma)
     return Lifted(joints=joints, bone_lengths=lengths, camera=camera)
+
+
+def _feet_to_floor(joints, rays, xy, lengths, fps, tolerance, still=0.5):
+    """In place: a shin's depth sign comes from MediaPipe, which flattens a shin near the image plane
+    and often gets its sign wrong (in a squat the shin then comes toward the camera and the foot
+    floats); for a foot still in the picture that floats above the floor, the mirrored shin (the
+    other point of its ray at the shin's length from the knee) is taken where it puts the foot on the
+    floor (within twice the tolerance), so a foot held up in the air (a knee raised, a kick) stays
+    up. The floor: a low percentile of the ankles' heights along the spine."""
+    spine = joints[:, SHOULDER_C] - joints[:, HIP_C]
+    up = np.median(spine / np.linalg.norm(spine, axis=-1, keepdims=True), axis=0)
+    up /= np.linalg.norm(up)
+    ankles = (P.L_ANKLE, P.R_ANKLE)
+    floor = np.percentile(np.concatenate([joints[:, a] @ up for a in ankles]), 5)
+    torso_px = np.median(np.linalg.norm(xy[:, SHOULDER_C] - xy[:, HIP_C], axis=-1))
+    for knee, ankle in ((P.L_KNEE, P.L_ANKLE), (P.R_KNEE, P.R_ANKLE)):
+        speed = np.linalg.norm(np.gradient(xy[:, ankle], axis=0), axis=-1) * fps / max(torso_px, 1.0)
+        k, r = joints[:, knee], rays[:, ankle]
+        qa = np.einsum("fi,fi->f", r, r)
+        qb = -2 * np.einsum("fi,fi->f", r, k)
+        qc = np.einsum("fi,fi->f", k, k) - lengths[(knee, ankle)] ** 2
+        root = np.sqrt(np.maximum(qb * qb - 4 * qa * qc, 0.0))
+        z_now = joints[:, ankle, 2]
+        roots = np.stack([(-qb - root) / (2 * qa), (-qb + root) / (2 * qa)])
+        z_alt = roots[np.argmax(np.abs(roots - z_now), axis=0), np.arange(len(z_now))]
+        alt = r * z_alt[:, None]
+        h_now, h_alt = joints[:, ankle] @ up - floor, alt @ up - floor
+        take = (speed < still) & (h_now > tolerance) & (np.abs(h_alt) < np.minimum(np.abs(h_now), 2 * tolerance))
+        shift = np.where(take[:, None], alt - joints[:, ankle], 0.0)
+        if take.any():  # the knee again on its ray at its two bone lengths from the hip and the moved ankle
+            hip = joints[take, P.L_HIP if knee == P.L_KNEE else P.R_HIP]
+            kr, end = rays[take, knee], alt[take]
+            z = joints[take, knee, 2][:, None] + np.linspace(-0.6, 0.6, 241)[None, :]
+            pts = kr[:, None, :] * z[..., None]
+            err = ((np.linalg.norm(pts - hip[:, None], axis=-1) - lengths[(_PARENT[knee], knee)]) ** 2
+                   + (np.linalg.norm(end[:, None] - pts, axis=-1) - lengths[(knee, ankle)]) ** 2)
+            joints[take, knee] = pts[np.arange(len(z)), np.argmin(err, axis=1)]
+        for j in (ankle, P.L_HEEL if ankle == P.L_ANKLE else P.R_HEEL, P.L_FOOT if ankle == P.L_ANKLE else P.R_FOOT):
+            joints[:, j] += shift
 
 
 def joint_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
