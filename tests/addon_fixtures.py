@@ -49,14 +49,19 @@ def installed_addon(addon_zip):
         addon_utils.disable(MODULE, default_set=True)
 
 
-@pytest.fixture
-def addon(installed_addon):
-    """The installed, enabled extension module (bl_ext.user_default.move_ai), looked up afresh:
-    a test that disables and enables the add-on gets new modules."""
+def enabled_addon():
+    """The installed extension module, enabled again if an earlier test left it disabled, looked up
+    afresh: a test that disables and enables the add-on gets new modules."""
     if MODULE not in bpy.context.preferences.addons:
         import addon_utils
         addon_utils.enable(MODULE, default_set=True)
     return sys.modules[MODULE]
+
+
+@pytest.fixture
+def addon(installed_addon):
+    """The installed, enabled extension module (bl_ext.user_default.move_ai)."""
+    return enabled_addon()
 
 
 def prefs():

@@ -8,7 +8,7 @@ import bpy
 import numpy as np
 import pytest
 
-from addon_fixtures import add_movie, addon, addon_zip, installed_addon, prefs, scene  # noqa: F401
+from addon_fixtures import add_movie, addon, addon_zip, enabled_addon, installed_addon, prefs, scene  # noqa: F401
 from media import make_video
 from retarget_support import (build_armature, direction_errors, evaluated, generate_rigify, mixamo_rig,
                               snapshot_armature, ue5_rig)
@@ -22,10 +22,12 @@ def capture_library(installed_addon, local_server, tmp_path_factory):
     library .blend that each test appends into its own empty file."""
     work = tmp_path_factory.mktemp("retarget")
     video = make_video(work / "clip.mp4", seconds=3.0, fps=24)
+    enabled_addon()
     p = prefs()
-    saved = {k: getattr(p, k) for k in ("api_key", "endpoint", "import_format", "add_overlay", "timing_mode",
+    # the endpoint first: the key is kept per endpoint
+    saved = {k: getattr(p, k) for k in ("endpoint", "api_key", "import_format", "add_overlay", "timing_mode",
                                         "download_dir")}
-    p.api_key, p.endpoint, p.import_format, p.add_overlay = local_server.api_key, local_server.endpoint, "fbx", False
+    p.endpoint, p.api_key, p.import_format, p.add_overlay = local_server.endpoint, local_server.api_key, "fbx", False
     p.timing_mode, p.download_dir = "RETIME", str(work / "downloads")
     try:
         bpy.ops.wm.read_homefile(use_empty=True)
