@@ -4,9 +4,13 @@
     python -m local_server.export.blender_build --motion M.npz --out-dir DIR --name NAME \
         --outputs MAIN_FBX,MAIN_BLEND,MAIN_USDC,MAIN_USDZ
 
-Only this process imports bpy, so the server never loads Blender. It prints one JSON line,
-`RESULT {"files": {...}, "seconds": {...}}`, on success and exits non-zero with the reason on
-stderr otherwise.
+    python -m local_server.export.blender_build --serve   # then one JSON line on stdin:
+    {"motion": "M.npz", "out_dir": "DIR", "name": "NAME", "outputs": ["MAIN_FBX", ...]}
+
+Only this process imports bpy, so the server never loads Blender. With `--serve` it loads Blender
+first and then waits for its request, so the caller can start it before the motion exists. It prints
+one JSON line, `RESULT {"files": {...}, "seconds": {...}}`, on success and exits non-zero with the
+reason on stderr otherwise.
 """
 from __future__ import annotations
 
@@ -165,11 +169,21 @@ def build(motion: Motion, out_dir: Path, name: str, outputs: list[str]) -> tuple
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--motion", type=Path, required=True)
-    parser.add_argument("--out-dir", type=Path, required=True)
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--outputs", required=True, help="comma-separated: " + ",".join(BLENDER_OUTPUTS))
+    parser.add_argument("--serve", action="store_true", help="read the request as one JSON line on stdin")
+    parser.add_argument("--motion", type=Path)
+    parser.add_argument("--out-dir", type=Path)
+    parser.add_argument("--name")
+    parser.add_argument("--outputs", help="comma-separated: " + ",".join(BLENDER_OUTPUTS))
     args = parser.parse_args(argv)
+    if args.serve:
+        line = sys.stdin.readline()
+        if not line.strip():
+            return 0  # the caller closed without a request (its job failed first)
+        request = json.loads(line)
+        args.motion, args.out_dir = Path(request["motion"]), Path(request["out_dir"])
+        args.name, args.outputs = request["name"], ",".join(request["outputs"])
+    elif not (args.motion and args.out_dir and args.name and args.outputs):
+        parser.error("--motion, --out-dir, --name and --outputs are needed without --serve")
     outputs = [o for o in args.outputs.split(",") if o]
     unknown = [o for o in outputs if o not in BLENDER_OUTPUTS]
     if unknown:
