@@ -10,7 +10,7 @@ import bpy
 import numpy as np
 import pytest
 
-from local_server.export import export_motion
+from local_server.export import BlenderProcess, export_motion
 from local_server.kinematics import forward_kinematics, quat_from_axis_angle
 from local_server.motion import Motion
 from local_server.rig import BODY_BONES, FINGER_BONES, MOVE_BONES, bone_name
@@ -229,3 +229,26 @@ def test_only_requested_outputs_are_written(tmp_path):
     with pytest.raises(ValueError, match="plain file-name stem"):
         export_motion(motion, tmp_path, ["MAIN_BLEND"], name="../escape")
     assert len(FINGER_BONES) == 30  # the rig still carries fingers the motion did not
+
+
+def test_blender_started_before_the_motion_writes_the_same_pose(tmp_path, empty_scene):
+    """The processor starts Blender while it is still tracking and hands it the motion later."""
+    motion = twisting_motion()
+    with BlenderProcess() as blender:
+        assert blender.running  # loading bpy, waiting for its request
+        files = export_motion(motion, tmp_path, ["MAIN_FBX"], name="early", blender=blender)
+        assert not blender.running
+    armature = _import_fbx(empty_scene, files["MAIN_FBX"])
+    fk_heads, fk_tails = forward_kinematics(motion)
+    heads, tails = _posed(empty_scene, armature, 1 + RAISE_FRAME, motion.bone_names)
+    np.testing.assert_allclose(heads, fk_heads[RAISE_FRAME], atol=2e-4)
+    np.testing.assert_allclose(_directions(heads, tails), _directions(fk_heads[RAISE_FRAME], fk_tails[RAISE_FRAME]),
+                               atol=1e-3)
+
+
+def test_an_unused_early_blender_is_ended_and_its_scratch_removed():
+    """A job that fails before its motion exists (nobody in the video) leaves no Blender behind."""
+    blender = BlenderProcess()
+    folder = blender.folder
+    blender.close()
+    assert not blender.running and not folder.exists()

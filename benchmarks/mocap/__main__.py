@@ -9,7 +9,8 @@
 - multi: Demo_MultiPerson (ACCEPTANCE set, never tuned on), each view against the person followed.
 - synthetic: eleven rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
 - speed: our whole processor (MAIN_FBX) against a bare MediaPipe loop over the same 10 s, 30 fps,
-  640x480 clip of a real person, same run, alternated.
+  640x480 clip of a real person, same run, alternated four times (best of four, and each round's
+  ratio), then one run timed by stage.
 - models: the full and the heavy landmark model on the same clips: errors and tracking speed.
 Scores: mean absolute joint-angle error of elbows, knees, shoulders and hips (deg); limb-direction
 error after one rotation per clip (deg); share of frames with a left/right swap; median foot speed
@@ -176,7 +177,28 @@ def speed_clip() -> Path:
     return out
 
 
-def speed(results: dict) -> None:
+def speed_stages(clip: Path, info) -> dict[str, float]:
+    """Wall seconds of each stage of one processor-like run (Blender started beside the tracking, as
+    the processor does): where the time beyond the bare loop goes."""
+    from local_server.export import BlenderProcess, export_motion
+    from local_server.mocap.pipeline import motion_from_track
+    from local_server.mocap.pose_tracking import track_pose
+
+    stages = {}
+    with tempfile.TemporaryDirectory(prefix="mocap-bench-") as tmp, BlenderProcess() as blender:
+        t = time.perf_counter()
+        track = track_pose(clip, info=info)
+        stages["track (decode, MediaPipe, census)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        motion, _ = motion_from_track(track)
+        stages["sides, lift, retarget, feet"] = time.perf_counter() - t
+        t = time.perf_counter()
+        export_motion(motion, Path(tmp), ["MAIN_FBX"], blender=blender)
+        stages["FBX (Blender, after the hand-over)"] = time.perf_counter() - t
+    return stages
+
+
+def speed(results: dict, rounds: int = 4) -> None:
     from local_server.processors.base import JobSpec
     from local_server.processors.mediapipe import MediaPipeProcessor
     from local_server.video import probe_video
@@ -185,20 +207,25 @@ def speed(results: dict) -> None:
     info = probe_video(clip)
     processor = MediaPipeProcessor()
     times = {"bare": [], "ours": []}
-    for _ in range(3):  # alternate, so load from others falls on both
+    for _ in range(rounds):  # alternate, so load from others falls on both
         times["bare"].append(bare_mediapipe(clip))
         with tempfile.TemporaryDirectory(prefix="mocap-bench-") as tmp:
             t = time.perf_counter()
             processor.process(JobSpec("bench", clip, ["MAIN_FBX"]), Path(tmp), lambda pct: None)
             times["ours"].append(time.perf_counter() - t)
     bare, ours = min(times["bare"]), min(times["ours"])
+    paired = sorted(b / o for b, o in zip(times["bare"], times["ours"]))
     n = info.frame_count
-    print(f"\nSpeed over {n} frames of {info.width}x{info.height} at {info.fps:g} fps (best of 3, alternated):")
+    print(f"\nSpeed over {n} frames of {info.width}x{info.height} at {info.fps:g} fps (best of {rounds}, alternated):")
     print(f"  bare MediaPipe loop (decode + Pose):           {n / bare:6.1f} fps")
     print(f"  our processor (track + lift + retarget + FBX): {n / ours:6.1f} fps")
     print(f"  ratio ours / bare: {bare / ours:.2f}   real-time factor ours: {n / ours / info.fps:.2f}")
+    print(f"  ratio per round (bare, ours back to back): median {np.median(paired):.2f}, "
+          f"{paired[0]:.2f}-{paired[-1]:.2f}")
+    stages = speed_stages(clip, info)
+    print("  one more run, by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()))
     results["speed"] = {"frames": n, "bare_fps": n / bare, "ours_fps": n / ours, "ratio": bare / ours,
-                        "realtime": n / ours / info.fps}
+                        "ratio_per_round": paired, "realtime": n / ours / info.fps, "stages_s": stages}
 
 
 def main(argv: list[str]) -> int:

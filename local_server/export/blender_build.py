@@ -4,14 +4,19 @@
     python -m local_server.export.blender_build --motion M.npz --out-dir DIR --name NAME \
         --outputs MAIN_FBX,MAIN_BLEND,MAIN_USDC,MAIN_USDZ
 
-Only this process imports bpy, so the server never loads Blender. It prints one JSON line,
-`RESULT {"files": {...}, "seconds": {...}}`, on success and exits non-zero with the reason on
-stderr otherwise.
+    python -m local_server.export.blender_build --serve   # then one JSON line on stdin:
+    {"motion": "M.npz", "out_dir": "DIR", "name": "NAME", "outputs": ["MAIN_FBX", ...]}
+
+Only this process imports bpy, so the server never loads Blender. With `--serve` it loads Blender
+first and then waits for its request, so the caller can start it before the motion exists. It prints
+one JSON line, `RESULT {"files": {...}, "seconds": {...}}`, on success and exits non-zero with the
+reason on stderr otherwise.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,8 +33,9 @@ from .pose_keys import pose_basis, root_location, scene_rate
 ACTOR = 1
 
 
-def _fresh_scene(motion: Motion) -> bpy.types.Scene:
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+def _fresh_scene(motion: Motion, reset: bool = True) -> bpy.types.Scene:
+    if reset:  # `--serve` resets while it waits for its request
+        bpy.ops.wm.read_factory_settings(use_empty=True)
     scene = bpy.context.scene
     scene.render.fps, scene.render.fps_base = scene_rate(motion.fps)
     scene.frame_start = 1
@@ -144,10 +150,12 @@ def _write(output: str, path: Path) -> None:
         raise RuntimeError(f"Blender wrote no {path.suffix} file")
 
 
-def build(motion: Motion, out_dir: Path, name: str, outputs: list[str]) -> tuple[dict[str, Path], dict[str, float]]:
+def build(motion: Motion, out_dir: Path, name: str, outputs: list[str],
+          reset: bool = True) -> tuple[dict[str, Path], dict[str, float]]:
+    """Build the scene and write the outputs; `reset=False` when factory settings were just loaded."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    scene = _fresh_scene(motion)
+    scene = _fresh_scene(motion, reset)
     armature = _build_armature(scene)
     _animate(armature, motion, f"{name}_Actor_{ACTOR}")
     _add_body(scene, armature)
@@ -165,21 +173,37 @@ def build(motion: Motion, out_dir: Path, name: str, outputs: list[str]) -> tuple
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--motion", type=Path, required=True)
-    parser.add_argument("--out-dir", type=Path, required=True)
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--outputs", required=True, help="comma-separated: " + ",".join(BLENDER_OUTPUTS))
+    parser.add_argument("--serve", action="store_true", help="read the request as one JSON line on stdin")
+    parser.add_argument("--motion", type=Path)
+    parser.add_argument("--out-dir", type=Path)
+    parser.add_argument("--name")
+    parser.add_argument("--outputs", help="comma-separated: " + ",".join(BLENDER_OUTPUTS))
     args = parser.parse_args(argv)
+    if args.serve:
+        bpy.ops.wm.read_factory_settings(use_empty=True)  # half a second, spent while the caller still works
+        line = sys.stdin.readline()
+        if not line.strip():
+            return 0  # the caller closed without a request (its job failed first)
+        request = json.loads(line)
+        args.motion, args.out_dir = Path(request["motion"]), Path(request["out_dir"])
+        args.name, args.outputs = request["name"], ",".join(request["outputs"])
+    elif not (args.motion and args.out_dir and args.name and args.outputs):
+        parser.error("--motion, --out-dir, --name and --outputs are needed without --serve")
     outputs = [o for o in args.outputs.split(",") if o]
     unknown = [o for o in outputs if o not in BLENDER_OUTPUTS]
     if unknown:
         print(f"not Blender outputs: {unknown}", file=sys.stderr)
         return 2
     motion = Motion.load(args.motion)
-    files, seconds = build(motion, args.out_dir, args.name, outputs)
+    files, seconds = build(motion, args.out_dir, args.name, outputs, reset=not args.serve)
     print("RESULT " + json.dumps({"files": {k: str(v) for k, v in files.items()}, "seconds": seconds}), flush=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The files are written and closed; Blender's own teardown at exit (freeing every datablock and
+    # module, 0.5-1.5 s on a busy machine) would only keep the job waiting.
+    os._exit(code)

@@ -7,10 +7,15 @@ largest one at the start is chosen (the actor) and tracked inside a crop around 
 must continue the actor's last one (ActorFollower), so neither MediaPipe's tracker nor its
 re-detection can hand the take to somebody else: frames without the actor are left empty (lost),
 to be bridged by interpolation, and the people in view are counted every few seconds (4 s by default).
+Frames are decoded in a thread ahead of MediaPipe, and the counts after the start run beside the
+tracking on their own graph: what MediaPipe sees, and so the track, is the same as in a plain loop.
 """
 from __future__ import annotations
 
+import queue
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -220,7 +225,6 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     the video's VideoInfo when already probed (probing counts the frames: a decode pass).
     `pick_person(row, boxes)` may choose whom to follow instead (boxes in source pixels, returns an
     index), as multicam does to follow the person the other cameras see."""
-    import cv2
     import mediapipe as mp
 
     from ..video import frame_range, probe_video, read_frames
@@ -229,9 +233,9 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     info = info or probe_video(video_path)
     window = frame_range(info, clip_window)
     fps, w, h, first, count = info.fps, info.width, info.height, window.start, len(window)
-    frames = read_frames(video_path, window, info)
     scale = min(1.0, max_side / max(w, h))  # the models see 256 px crops; smaller frames decode/convert faster
     sw, sh = int(round(w * scale)), int(round(h * scale))
+    frames = _Prefetched(read_frames(video_path, window, info), None if scale >= 1.0 else (sw, sh))
 
     image_xy = np.full((count, N_LANDMARKS, 2), np.nan)
     visibility = np.zeros((count, N_LANDMARKS))
@@ -249,11 +253,14 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
     people_at_start = people_seen = 0
     others_rejected = 0
     chosen = False
+    # Counts after the start only feed the metadata: they run beside the tracking, on their own graph.
+    counting = ThreadPoolExecutor(max_workers=1, thread_name_prefix="census")
+    counts = []
     try:
         for i, rgb in enumerate(frames):
-            if scale < 1.0:
-                rgb = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-            if not chosen or i % census_every == 0:
+            if chosen and i % census_every == 0:
+                counts.append(counting.submit(find_people, rgb, pose=census))
+            elif not chosen:
                 boxes = find_people(rgb, pose=census)
                 people_seen = max(people_seen, len(boxes))
                 if boxes and not chosen:
@@ -289,7 +296,9 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                         crop.around(follower.crop_box, follower.gap)
             if progress is not None:
                 progress(i + 1, count)
+        people_seen = max([people_seen] + [len(c.result()) for c in counts])
     finally:
+        counting.shutdown(cancel_futures=True)
         pose.close()
         census.close()
         frames.close()
@@ -301,6 +310,57 @@ def track_pose(video_path: Path, clip_window: tuple[float, float] | None = None,
                      world=world, hands_world=hands_world, hands_xy=hands_xy, people_at_start=people_at_start,
                      people_seen=max(people_seen, people_at_start), others_rejected=others_rejected,
                      seconds=time.perf_counter() - t0)
+
+
+class _Prefetched:
+    """The frames of a read_frames generator, decoded (and scaled to `size`) in a thread a few frames
+    ahead of MediaPipe: ffmpeg's pipe and the resize then wait beside the inference, not before it."""
+
+    _END = object()
+
+    def __init__(self, frames, size: tuple[int, int] | None, depth: int = 8):
+        self._frames, self._size = frames, size
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._decode, name="decode", daemon=True)
+        self._thread.start()
+
+    def _decode(self) -> None:
+        import cv2
+
+        try:
+            for rgb in self._frames:
+                if self._size is not None:
+                    rgb = cv2.resize(rgb, self._size, interpolation=cv2.INTER_AREA)
+                if not self._put(rgb):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # handed to the reader (ProcessingFailed on a broken file)
+            self._put(exc)
+        finally:
+            self._frames.close()  # the generator runs in this thread, so it is closed here
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _hands_into(result, pose_xy, box, scale, i, hands_world, hands_xy) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..export import MOTION_OUTPUTS, export_motion
+from ..export import BLENDER_OUTPUTS, MOTION_OUTPUTS, BlenderProcess, export_motion
 from ..export.overlay import write_overlay_video
 from ..video import frame_range, probe_video
 from .base import JobSpec, ProcessingFailed, ProcessorResult, Progress, refuse_unsupported
@@ -65,18 +65,26 @@ class MediaPipeProcessor:
                 last[0] = pct
                 progress(pct)
 
+        # Blender loads (about a second, mostly waiting on disk) while MediaPipe tracks.
+        blender = BlenderProcess() if any(o in BLENDER_OUTPUTS for o in job.outputs) else None
         try:
-            track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked, info=info)
-        except NoPersonFound:
-            raise ProcessingFailed(
-                f"No person was found in the video: MediaPipe saw nobody in the {len(frames)} frames of the "
-                "clip window. Film one person, whole body in view and well lit, or choose another clip window."
-            ) from None
-        motion, lifted = motion_from_track(track, track_fingers=track_fingers)
-        out_dir = Path(out_dir)
-        stem = _file_stem(job.job_id)
-        files = export_motion(motion, out_dir, [o for o in job.outputs if o in MOTION_OUTPUTS], name=stem,
-                              progress=lambda f: progress(_TRACK_END + int(f * (_EXPORT_END - _TRACK_END))))
+            try:
+                track = track_pose(job.video_path, job.clip_window, track_hands=track_fingers, progress=tracked,
+                                   info=info)
+            except NoPersonFound:
+                raise ProcessingFailed(
+                    f"No person was found in the video: MediaPipe saw nobody in the {len(frames)} frames of the "
+                    "clip window. Film one person, whole body in view and well lit, or choose another clip window."
+                ) from None
+            motion, lifted = motion_from_track(track, track_fingers=track_fingers)
+            out_dir = Path(out_dir)
+            stem = _file_stem(job.job_id)
+            files = export_motion(motion, out_dir, [o for o in job.outputs if o in MOTION_OUTPUTS], name=stem,
+                                  progress=lambda f: progress(_TRACK_END + int(f * (_EXPORT_END - _TRACK_END))),
+                                  blender=blender)
+        finally:
+            if blender is not None:
+                blender.close()
         if "RENDER_OVERLAY_VIDEO" in job.outputs:
             px = _overlay_points(track, lifted)
             shown = np.repeat(track.found[:, None], px.shape[1], axis=1)
