@@ -39,14 +39,14 @@ typecheck: .venv-typecheck-4.2/.installed .venv-typecheck-5.0/.installed
 	.venv-typecheck-4.2/bin/python tools/typecheck_addon.py
 	.venv-typecheck-5.0/bin/python tools/typecheck_addon.py
 
-# The add-on and fault tests once more in Blender 4.2 LTS; the local server they start stays on .venv.
+# The add-on, fault and retarget tests once more in Blender 4.2 LTS; the local server they start stays on .venv.
 .venv-bpy42/.installed: requirements/bpy42.txt
 	$(PYTHON) -m venv .venv-bpy42
 	.venv-bpy42/bin/python -m pip --quiet --disable-pip-version-check install -r requirements/bpy42.txt
 	touch $@
 
 test-bpy42: setup .venv-bpy42/.installed
-	MOVE_SERVER_PYTHON=$(abspath $(PY)) .venv-bpy42/bin/python -m pytest tests/test_addon_*.py tests/test_faults_*.py
+	MOVE_SERVER_PYTHON=$(abspath $(PY)) .venv-bpy42/bin/python -m pytest tests/test_addon_*.py tests/test_faults_*.py tests/test_retarget_blender.py
 
 demo: setup
 	$(PY) -m demo
