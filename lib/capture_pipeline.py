@@ -11,7 +11,7 @@ from pathlib import Path
 import requests
 
 from .errors import JobFailed, MoveError, OutputMissing
-from .models import Job
+from .models import Job, Volume
 from .polling import PollSchedule, poll
 from .tasks import Step, StepContext
 
@@ -64,21 +64,27 @@ def job_step(context: StepContext) -> dict:
     return {"job_id": job.id, "job_state": job.state or "NOT_STARTED", "percentage": job.percentage or 0}
 
 
+def store_changes(context: StepContext, state_key: str, percentage_key: str, text: str):
+    """A poll's on_update: a job's or volume's state and percentage handed to the main thread (and
+    shown as progress, `text` with {state}) when they change, not on every answer."""
+    last: tuple | None = None
+
+    def on_update(item: Job | Volume) -> None:
+        nonlocal last
+        now = (item.state, item.percentage)
+        if now != last:
+            last = now
+            context.store(**{state_key: item.state, percentage_key: item.percentage or 0})
+            context.progress((item.percentage or 0) / 100, text.format(state=item.state.replace("_", " ").lower()))
+    return on_update
+
+
 def watch_step(context: StepContext) -> dict:
     """getJob until FAILED, or FINISHED with every output link; each change is stored at once."""
     values = context.values
     client, job_id = values["client"], values["job_id"]
     schedule = PollSchedule(client.endpoint)
-    last: tuple | None = None
-
-    def on_update(job: Job) -> None:
-        nonlocal last
-        now = (job.state, job.percentage)
-        if now != last:
-            last = now
-            context.store(job_state=job.state, percentage=job.percentage or 0)
-            context.progress((job.percentage or 0) / 100, f"Job {job.state.replace('_', ' ').lower()}")
-
+    on_update = store_changes(context, "job_state", "percentage", "Job {state}")
     job = poll(lambda: client.jobs.retrieve(job_id, cancel=context.cancel),
                lambda job: job.is_failed or job.outputs_ready(),
                wait=lambda job: schedule.next_wait(job.state), on_update=on_update, cancel=context.cancel)

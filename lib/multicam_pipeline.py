@@ -12,9 +12,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .capture_pipeline import download_step, watch_step
+from .capture_pipeline import download_step, store_changes, watch_step
 from .errors import MoveError
-from .models import Volume
 from .polling import PollSchedule, poll
 from .tasks import Step, StepContext
 
@@ -123,17 +122,7 @@ def volume_step(context: StepContext) -> dict:
         volume_id = volume.id
         context.store(volume_id=volume_id, volume_state=volume.state or "NOT_STARTED", volume_percentage=0)
     schedule = PollSchedule(client.endpoint)
-    last: tuple | None = None
-
-    def on_update(volume: Volume) -> None:
-        nonlocal last
-        now = (volume.state, volume.percentage)
-        if now != last:
-            last = now
-            context.store(volume_state=volume.state, volume_percentage=volume.percentage or 0)
-            context.progress((volume.percentage or 0) / 100,
-                             f"Calibrating the cameras: {volume.state.replace('_', ' ').lower()}")
-
+    on_update = store_changes(context, "volume_state", "volume_percentage", "Calibrating the cameras: {state}")
     volume = poll(lambda: client.volumes.retrieve(volume_id, cancel=context.cancel),
                   lambda v: v.is_terminal, wait=lambda v: schedule.next_wait(v.state), on_update=on_update,
                   cancel=context.cancel)

@@ -51,6 +51,18 @@ class FlowOperator(bpy.types.Operator):
     def make_session(self, context) -> sessions.CaptureSession:
         raise NotImplementedError
 
+    def _import_now(self, context, record):
+        """Import an output already on disk, on the main thread: no network, nothing to wait for."""
+        try:
+            text = import_after_download(context, record)
+        except ImportProblem as exc:
+            record.message = str(exc)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        record.message = text
+        self.report({"INFO"}, text)
+        return {"FINISHED"}
+
     @classmethod
     def refusal(cls, context) -> str:
         """Why the operator cannot run now; empty when it can (subclasses say)."""
@@ -382,17 +394,6 @@ class MOVEAI_OT_import_output(FlowOperator):
 
     def invoke(self, context, event):
         return self._import_if_on_disk(context) or super().invoke(context, event)
-
-    def _import_now(self, context, record):
-        try:
-            text = import_after_download(context, record)
-        except ImportProblem as exc:
-            record.message = str(exc)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        record.message = text
-        self.report({"INFO"}, text)
-        return {"FINISHED"}
 
 
 class MOVEAI_OT_cancel_poll(bpy.types.Operator):

@@ -13,7 +13,7 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
 from ..core import sessions, settings
-from ..core.importer import ImportProblem, import_after_download
+from ..core.importer import import_after_download
 from ..core.job_options import FIELDS
 from ..core.library import LIBRARY, fetch_step, find_job_record, place_record
 from ..core.state import IMPORT_FORMATS
@@ -172,15 +172,7 @@ class MOVEAI_OT_import_job(AskedFirst):
         if (record is None or record.import_format != self._format(context) or not record.output_path
                 or not os.path.isfile(record.output_path) or record.uid in sessions.SESSIONS):
             return None
-        try:
-            text = import_after_download(context, record)
-        except ImportProblem as exc:
-            record.message = str(exc)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        record.message = text
-        self.report({"INFO"}, text)
-        return {"FINISHED"}
+        return self._import_now(context, record)
 
     def execute(self, context):
         return self._import_if_on_disk(context) or super().execute(context)
