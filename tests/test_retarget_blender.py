@@ -137,6 +137,9 @@ def test_ue5_rig_root_motion_and_foot_lock(addon, source):
     assert 'pose.bones["root"].location' in {c.data_path for c in curves}  # ROOT: the root bone moves
 
 
+# Enabling Rigify in the Blender 4.2 module (even enable + disable, nothing generated) makes the
+# process crash at exit (SIGSEGV after the tests passed), which would fail the run: 5.0 only.
+@pytest.mark.skipif(bpy.app.version < (4, 4), reason="the bpy 4.2 module crashes at exit once Rigify was enabled")
 def test_rigify_rig_driven_through_its_controls(addon, source):
     rig = generate_rigify()
     constraints_before = snapshot_armature(rig)["constraints"]
