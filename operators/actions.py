@@ -13,9 +13,10 @@ from ..core import availability, connection, sessions, settings
 from ..core.state import find_record, remove_record
 from ..lib import tasks
 from ..lib.credentials import DEFAULT_ENDPOINT
+from .one_request import OneRequestOperator
 
 
-class MOVEAI_OT_test_connection(bpy.types.Operator):
+class MOVEAI_OT_test_connection(OneRequestOperator):
     """Ask Move who this API key belongs to"""
     bl_idname = "moveai.test_connection"
     bl_label = "Test Connection"
@@ -42,47 +43,19 @@ class MOVEAI_OT_test_connection(bpy.types.Operator):
         connection.show(ok, text)
         self.report({"INFO" if ok else "ERROR"}, text)
 
-    def _handle(self, messages) -> bool:
-        """True when the worker has answered."""
+    def _handle(self, messages) -> set | None:
         for message in messages:
             if isinstance(message, tasks.StepDone):
                 name = message.values.get("name") or message.values.get("id")
                 self._show(True, f"Connected to {self._endpoint} as {name}.")
-                return True
+                return {"FINISHED"}
             if isinstance(message, (tasks.Failed, tasks.Stopped)):
                 self._show(False, getattr(message, "message", "Connection test cancelled."))
-                return True
-        return False
+                return {"CANCELLED"}
+        return None
 
-    def execute(self, context):
-        worker = self._start(context)
-        if worker is None:
-            return {"CANCELLED"}
-        while not self._handle(worker.poll(timeout=0.2)):
-            pass
-        return {"FINISHED"} if connection.CONNECTION["ok"] else {"CANCELLED"}
-
-    def invoke(self, context, event):
-        self._worker = self._start(context)
-        if self._worker is None:
-            return {"CANCELLED"}
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.1, window=context.window)
-        wm.modal_handler_add(self)
+    def _waiting(self) -> None:
         connection.show(False, "Connecting…")
-        return {"RUNNING_MODAL"}
-
-    def modal(self, context, event):
-        worker = self._worker
-        assert worker is not None  # invoke() returns CANCELLED when there is none
-        if event.type != "TIMER":  # Esc and every other event belong to Blender
-            return {"PASS_THROUGH"}
-        if not self._handle(worker.poll()):
-            return {"PASS_THROUGH"}
-        context.window_manager.event_timer_remove(self._timer)
-        for area in context.screen.areas if context.screen else []:
-            area.tag_redraw()
-        return {"FINISHED"}
 
 
 class MOVEAI_OT_open_folder(bpy.types.Operator):

@@ -20,12 +20,13 @@ from ..core.state import IMPORT_FORMATS
 from ..lib import tasks
 from ..lib.capture_pipeline import steps_from
 from .flow import FlowOperator
+from .one_request import OneRequestOperator
 
 FORMATS = [("PREFERENCES", "As in Preferences", "The import format set in the add-on preferences"),
            *IMPORT_FORMATS]
 
 
-class MOVEAI_OT_library_refresh(bpy.types.Operator):
+class MOVEAI_OT_library_refresh(OneRequestOperator):
     """List the takes and jobs of your Move account, newest first (More: the next page)"""
     bl_idname = "moveai.library_refresh"
     bl_label = "Refresh Library"
@@ -35,8 +36,6 @@ class MOVEAI_OT_library_refresh(bpy.types.Operator):
     more: BoolProperty(name="More", options={"SKIP_SAVE"},
                        description="Fetch the next page instead of the first one")
 
-    _worker: tasks.Worker | None = None
-    _timer: bpy.types.Timer | None = None
     _endpoint: str = ""
 
     def _start(self, context) -> tasks.Worker | None:
@@ -69,33 +68,6 @@ class MOVEAI_OT_library_refresh(bpy.types.Operator):
                 self.report({"ERROR"}, text)
                 return {"CANCELLED"}
         return None
-
-    def execute(self, context):
-        worker = self._start(context)
-        if worker is None:
-            return {"CANCELLED"}
-        while (result := self._handle(worker.poll(timeout=0.2))) is None:
-            pass
-        return result
-
-    def invoke(self, context, event):
-        self._worker = self._start(context)
-        if self._worker is None:
-            return {"CANCELLED"}
-        wm = context.window_manager
-        self._timer = wm.event_timer_add(0.1, window=context.window)
-        wm.modal_handler_add(self)
-        return {"RUNNING_MODAL"}
-
-    def modal(self, context, event):
-        if event.type != "TIMER" or self._worker is None:
-            return {"PASS_THROUGH"}
-        result = self._handle(self._worker.poll())
-        if result is None:
-            return {"PASS_THROUGH"}
-        context.window_manager.event_timer_remove(self._timer)
-        sessions.redraw()
-        return result
 
 
 def ask(context, operator, width: int = 400) -> set:
