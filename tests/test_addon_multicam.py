@@ -25,6 +25,7 @@ from addon_fixtures import (MODULE, add_movie, addon, addon_zip, armature_keys, 
 from media import make_video
 from server_support import Api
 from test_client_helpers import add_fault
+from faults_fixtures import panel_of
 
 TAKE_QUERY = """query ($id: ID!) { getTake(takeId: $id) { id volume { ... on HumanVolume { id } }
   sources { deviceLabel file { id } } } }"""
@@ -83,6 +84,7 @@ def test_three_cameras_end_to_end(scene, local_prefs, modal, videos, gql):
     assert record.cameras[0].label == "cam02"  # the active strip is the reference camera
     assert (cams["cam01"].timeline_offset, cams["cam03"].timeline_offset) == (2.0, -3.0)
     assert record.stage == "IMPORTED" and record.job_state == "FINISHED"
+    assert "3 cameras" in " ".join(panel_of(record)["texts"])  # the sidebar tells it from a single-cam job
 
     take = gql(TAKE_QUERY, id=record.take_id)["getTake"]
     assert take["volume"]["id"] == record.volume_id

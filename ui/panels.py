@@ -40,13 +40,22 @@ def record_status(record):
     return job_status(record, watching, stopping=stopping), watching
 
 
+def record_title(record) -> str:
+    """What a job is at a glance: its strip, and for multicam how many cameras; then the model."""
+    parts = [record.strip_name]
+    if len(record.cameras):
+        parts.append(f"{len(record.cameras)} cameras")
+    parts.append(record.options.mocap_model)
+    return "  ·  ".join(parts)
+
+
 def draw_job(layout, record, context=None) -> None:
     """The selected job: status, progress, its message or failure, id (copyable) and actions."""
     context = context or bpy.context
     box = layout.box()
     status, watching = record_status(record)
     header = box.row()
-    header.label(text=f"{record.strip_name}  ·  {record.options.mocap_model}", icon=status.icon)
+    header.label(text=record_title(record), icon=status.icon)
     header.label(text=status.text)
     if status.bar is not None:
         draw_progress(box, *status.bar)
@@ -78,7 +87,7 @@ class MOVEAI_UL_jobs(bpy.types.UIList):
     def draw_item(self, context, layout, data, item, icon, active_data, active_property, index=0, flt_flag=0):
         status, _ = record_status(item)
         row = layout.row(align=True)
-        row.label(text=f"{item.strip_name} {item.options.mocap_model}", icon=status.icon)
+        row.label(text=record_title(item), icon=status.icon)
         row.label(text=status.bar[1] if status.bar else status.text)
 
     def filter_items(self, context, data, propname):
