@@ -22,7 +22,7 @@ ADDON_ID = __package__.rpartition(".")[0]  # bl_ext.user_default.move_ai when in
 API_KEY_ENV = "MOVE_API_KEY"              # a key for Move's cloud endpoint only
 LOCAL_API_KEY_ENV = "MOVE_LOCAL_API_KEY"  # a key for a server on this machine only (the local server's own)
 LOCAL_ENDPOINT = "http://127.0.0.1:8765/ugc/graphql"
-API_KEYS_PAGE = "https://app.move.ai"  # Move's web app, where API keys are made
+API_KEYS_PAGE = "https://dev.move.ai"  # Move's developer dashboard: "API" makes keys (developers.move.ai/docs/authentication)
 TIMING_MODES = [
     ("RETIME", "Retime action",
      "Keep the scene's frame rate; move the keys to one per video frame, as the strip plays"),

@@ -204,7 +204,7 @@ def test_preferences_page_split_link_and_every_property_described(addon, local_p
 
     prefs_class.draw(Page(), bpy.context)
     assert ("set", "use_property_split", True) in log
-    assert ("op", "wm.url_open", "url", "https://app.move.ai") in log
+    assert ("op", "wm.url_open", "url", "https://dev.move.ai") in log
     assert ("prop", "api_key") in log and ("prop", "endpoint") in log
     undescribed = []
     structs = [(prefs_class.bl_rna, bpy.types.AddonPreferences.bl_rna),
