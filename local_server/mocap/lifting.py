@@ -382,7 +382,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
                 mid_sigma=mid_px / camera.focal if hidden_mid_sigma > 0 else None,
                 mp_bend=joint_angle(world[:, top], world[:, m], world[:, c]) if mp_bend_sigma > 0 else None,
                 mp_bend_sigma=mp_bend_sigma, mirror_lower=forearm_sign_sigma > 0 and c in (P.L_WRIST, P.R_WRIST),
-                mp_sign_sigma=forearm_sign_sigma, step_sigma=sign_step_speed / track.fps if sign_step_speed > 0 else None)
+                mp_sign_sigma=forearm_sign_sigma,
+                step_sigma=sign_step_speed / track.fps if sign_step_speed > 0 else None)
     if floor_tolerance > 0:
         _feet_to_floor(joints, rays, xy, lengths, track.fps, floor_tolerance)
     joints = gaussian_smooth(joints, sigma)
