@@ -60,3 +60,26 @@ def test_a_squat_keeps_its_feet_on_the_floor_when_mediapipe_turns_the_shins_towa
         angle = joint_angle(joints[:, hip], joints[:, knee], joints[:, ankle])
         held = slice(12, None)
         assert np.abs(angle[held] - truth[held]).max() < 12.0, f"knee {angle[held].mean():.0f} deg, truly {truth[20]:.0f}"
+
+
+def test_a_forearm_mediapipe_tilts_slightly_the_wrong_way_is_not_bent_the_wrong_way():
+    # Walking turned 45 degrees, arms swinging briskly, elbows bent 10 degrees. While the near arm
+    # swings forward (toward the camera, ~35 degrees out of the image plane) MediaPipe's world tilts
+    # the forearm slightly away, a fifth of its length (its depth sign on the rendered profile walk's
+    # forearms); the 2D forearm looks shortened, so taking that sign reads as an elbow bent ~50
+    # degrees the wrong way.
+    frames = 60
+    swing = 60 * np.sin(np.linspace(0, 4 * np.pi, frames))
+    world = skeleton(frames, yaw_deg=-45.0, arm_swing_deg=swing, elbow_deg=10.0)
+    track = track_of(world)
+    el, wr = P.L_ELBOW, P.L_WRIST
+    forward = swing > 30
+    length = np.linalg.norm(track.world[:, wr] - track.world[:, el], axis=-1)
+    dz = track.world[:, wr, 2] - track.world[:, el, 2]
+    for j in (wr, P.L_INDEX, P.L_PINKY, P.L_THUMB):  # the hand moves with the wrist
+        track.world[forward, j, 2] += (0.2 * length - dz)[forward]
+    truth = joint_angle(world[:, P.L_SHOULDER], world[:, el], world[:, wr])
+    joints = lift(track, Camera(FOCAL, CX, CY)).joints
+    elbow = joint_angle(joints[:, P.L_SHOULDER], joints[:, el], joints[:, wr])
+    err = np.abs(elbow - truth)[forward]
+    assert np.median(err) < 5.0, f"elbow off by {np.median(err):.0f} deg (median) while the arm swings forward"

@@ -16,6 +16,11 @@ Against that fit stands a straight limb at full length whose middle joint may le
 when a limb points at the camera its middle joint hides behind the rest of it and MediaPipe's 2D
 guess there goes astray, so that point counts less the shorter the whole limb looks.
 
+Which way a forearm tilts is chosen, not taken: MediaPipe's world gets the forearm's depth sign
+wrong where its 2D forearm shortens (an arm swinging past the body), so both roots compete, scored
+by the fit, by MediaPipe's sign where it sees the forearm clearly tilted, and by continuity over the
+frames (the sign changes where the forearm crosses the image plane, not for a frame or two).
+
 A bone's length is read where it lies across the view; the hip and shoulder lines of a body in
 profile the whole take never do, and MediaPipe's flattened world halves them, so body proportions
 against the spine set a floor (TORSO_HALF_WIDTHS).
@@ -67,8 +72,37 @@ TORSO_HALF_WIDTHS = {(HIP_C, P.L_HIP): 0.17, (HIP_C, P.R_HIP): 0.17,
 _LIMB_ENDS = (P.L_WRIST, P.R_WRIST, P.L_ANKLE, P.R_ANKLE)
 
 
+def mp_sign_cost(dz, mp_dz, length, sigma):
+    """How much a bone's depth step dz (m) disagrees in sign with MediaPipe's, mp_dz: MediaPipe's step
+    in bone lengths where the signs differ (a soft sign within a tenth of the length), over sigma,
+    squared. MediaPipe flattens depth, so a small step of its own says little about the sign, a large
+    one much."""
+    soft_sign = np.tanh(dz / length / 0.1)
+    return (np.maximum(0.0, -soft_sign * np.clip(mp_dz / length, -1.0, 1.0)) / sigma) ** 2
+
+
+def cheapest_path(costs, points, step_sigma):
+    """Viterbi over frames: costs (H, F) of H hypotheses per frame, points (H, F, 6) where each puts
+    the joints; moving from one frame to the next costs (distance / step_sigma)^2. Returns the
+    hypothesis index per frame, (F,)."""
+    H, F = costs.shape
+    acc = costs[:, 0].copy()
+    back = np.zeros((F, H), int)
+    for f in range(1, F):
+        step = np.sum((points[:, None, f] - points[None, :, f - 1]) ** 2, axis=-1) / step_sigma ** 2  # (now, before)
+        total = acc[None, :] + step
+        back[f] = np.argmin(total, axis=1)
+        acc = total[np.arange(H), back[f]] + costs[:, f]
+    path = np.zeros(F, int)
+    path[-1] = int(np.argmin(acc))
+    for f in range(F - 1, 0, -1):
+        path[f - 1] = back[f, path[f]]
+    return path
+
+
 def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, sigma_len, sigma_mp, straight_prior,
-             straight_width_deg, mid_sigma=None, mp_bend=None, mp_bend_sigma=30.0):
+             straight_width_deg, mid_sigma=None, mp_bend=None, mp_bend_sigma=30.0, mirror_lower=False,
+             mp_sign_sigma=0.35, step_sigma=None):
     """A limb's middle and end joints on their camera rays, at the depths minimising per frame
     ((bone length - L) / sigma_len)^2 + mp_weight ((depth step - MediaPipe's) / sigma_mp)^2 for both
     bones + straight_prior (1 - exp(-(1 - cos bend) / (1 - cos width))): a prior that saturates, so it
@@ -77,7 +111,11 @@ def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, si
     unless it pays. With mid_sigma (in focal lengths), each frame may instead take the straight limb
     at full length (the end on its ray, the middle on the line, costed by its 2D distance from its own
     ray against mid_sigma, and by MediaPipe's own bend there, mp_bend, against mp_bend_sigma degrees)
-    where that is cheaper. Returns the middle and end joints, (F, 3) each."""
+    where that is cheaper. With mirror_lower, the lower bone tilted the other way (the other root of
+    its length along its ray) is searched too; each also pays `mp_sign_cost` for the depth signs
+    MediaPipe sees the other way, and the cheaper is kept per frame, or, with step_sigma (m per
+    frame), along the cheapest path through the frames (`cheapest_path`). Returns the middle and end
+    joints, (F, 3) each."""
     width = 1 - np.cos(np.radians(straight_width_deg))
 
     def search(zm0, ze0, span, n):
@@ -102,9 +140,34 @@ def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, si
     # Within two sigmas of MediaPipe's depth. Near the image plane this window also holds the mirror
     # solution (the bone tilted the other way), which the straight prior may pick: keeping the first
     # estimate's sign cost 1.4 degrees on the benchmark, so it is allowed.
-    z_mid, z_end, _ = search(z_mid, z_end, 2 * sigma_mp, 17)
-    z_mid, z_end, _ = search(z_mid, z_end, 0.25 * sigma_mp, 11)
-    z_mid, z_end, cost = search(z_mid, z_end, 0.03 * sigma_mp, 7)
+    def refine(zm, ze, span=2.0):
+        zm, ze, _ = search(zm, ze, span * sigma_mp, 17 if span > 1 else 9)
+        zm, ze, _ = search(zm, ze, 0.25 * sigma_mp, 11)
+        return search(zm, ze, 0.03 * sigma_mp, 7)
+
+    z_mid, z_end, cost = refine(z_mid, z_end)
+    if mirror_lower:
+        # Which way a tilted lower bone points is the depth sign MediaPipe gets wrong most often (a
+        # forearm swinging past the body, its 2D length shortened), and its other root lies beyond
+        # the window above. Both compete: per frame the fit's cost (the straight prior) and
+        # MediaPipe's sign where it sees the bone clearly tilted; across frames the joints' jumps,
+        # so the sign changes where the bone passes the image plane, not for a frame or two.
+        mid = ray_mid * z_mid[:, None]
+        other = 2 * np.einsum("fi,fi->f", ray_end, mid) / np.einsum("fi,fi->f", ray_end, ray_end) - z_end
+        hyps = [(z_mid, z_end, cost), refine(z_mid, other, span=0.5)]
+        costs, points = [], []
+        for zm, ze, c in hyps:
+            m, e = ray_mid * zm[:, None], ray_end * ze[:, None]
+            costs.append(c + mp_sign_cost(m[:, 2] - root[:, 2], mp_dz[0], lengths[0], mp_sign_sigma)
+                         + mp_sign_cost(e[:, 2] - m[:, 2], mp_dz[1], lengths[1], mp_sign_sigma))
+            points.append(np.concatenate([m, e], axis=1))
+        costs = np.stack(costs)
+        if step_sigma:
+            pick = cheapest_path(costs, np.stack(points), step_sigma).astype(bool)
+        else:
+            pick = costs[1] < costs[0]
+        z_mid, z_end = np.where(pick, hyps[1][0], z_mid), np.where(pick, hyps[1][1], z_end)
+        cost = np.where(pick, costs[1], costs[0])
     mid = ray_mid * z_mid[:, None]
     end = ray_end * z_end[:, None]
     if mid_sigma is None:
@@ -209,7 +272,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
          mp_depth_sigma: float = 0.04, straight_prior: float = 2.0, straight_width_deg: float = 30.0,
          noise_scale: float = 2.0, min_pixel_sigma: float = 1.0, hidden_mid_sigma: float = 0.3,
          hidden_below: float = 0.38, mp_bend_sigma: float = 60.0,
-         floor_tolerance: float = 0.06) -> Lifted:
+         floor_tolerance: float = 0.06, forearm_sign_sigma: float = 0.35, sign_step_speed: float = 4.0) -> Lifted:
     """3D joints for every frame of the track (gaps filled by interpolation).
 
     mp_depth_sigma: MediaPipe's world depth error (m) in the limb fit; straight_prior: weight (in
@@ -227,7 +290,14 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
     its angle) / mp_bend_sigma)^2: MediaPipe flattens a bend toward the camera but does not unbend
     it, so an arm it sees bent at 100 degrees is not taken straight (0 leaves this out).
     floor_tolerance: a foot still in the picture floating more than this (m) above the floor gets
-    the mirrored shin where that puts it nearer the floor (`_feet_to_floor`; 0 leaves this out)."""
+    the mirrored shin where that puts it nearer the floor (`_feet_to_floor`; 0 leaves this out).
+    forearm_sign_sigma: each forearm's depth sign is chosen between both roots of its length by the
+    limb fit's cost plus `mp_sign_cost` against this sigma (0 keeps the first estimate's sign), along
+    the cheapest path through the frames where a jump of the elbow and wrist costs (speed /
+    sign_step_speed m/s)^2 (0: frame by frame). MediaPipe's 2D forearm shortens as an arm swings
+    past the body and its world depth has the wrong sign there; the first estimate took both at
+    face value (a nearly straight arm bent 30-40 degrees the wrong way), and a choice frame by frame
+    flipped forearms for a frame or two where MediaPipe's sign was right."""
     camera = camera or Camera.default(track.width, track.height)
     sigma = sigma_for(track.fps, smooth_seconds)
     xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
@@ -269,8 +339,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
             lengths[(a, c)] = lengths[m] = (lengths[(a, c)] + lengths[m]) / 2
 
     def length_sigma(a, c):
-        return max(max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px,
-                   float(__import__('os').environ.get('LFRAC', '0')) * lengths[(a, c)])
+        return max(min_pixel_sigma, noise_scale * float(np.hypot(noise[a], noise[c]))) * px
 
     F = xy.shape[0]
     joints = np.zeros((F, N_JOINTS, 3))
@@ -312,7 +381,9 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
                 (length_sigma(top, m), length_sigma(m, c)), mp_depth_sigma, straight_prior, straight_width_deg,
                 mid_sigma=mid_px / camera.focal if hidden_mid_sigma > 0 else None,
                 mp_bend=joint_angle(world[:, top], world[:, m], world[:, c]) if mp_bend_sigma > 0 else None,
-                mp_bend_sigma=mp_bend_sigma)
+                mp_bend_sigma=mp_bend_sigma, mirror_lower=forearm_sign_sigma > 0 and c in (P.L_WRIST, P.R_WRIST),
+                mp_sign_sigma=forearm_sign_sigma,
+                step_sigma=sign_step_speed / track.fps if sign_step_speed > 0 else None)
     if floor_tolerance > 0:
         _feet_to_floor(joints, rays, xy, lengths, track.fps, floor_tolerance)
     joints = gaussian_smooth(joints, sigma)
