@@ -102,3 +102,17 @@ def test_in_profile_the_visible_side_keeps_its_labels_when_mediapipe_swaps_only_
         (fixed.visibility[:, P.R_WRIST] < 0.5)
     assert not wrong.any(), f"the unseen left arm labelled right in frames {np.flatnonzero(wrong)}"
     np.testing.assert_allclose(fixed.image_xy[:, [P.L_KNEE, P.R_KNEE]], truth.image_xy[:, [P.L_KNEE, P.R_KNEE]])
+
+
+def test_two_frames_of_garbage_do_not_relabel_the_frames_before_them():
+    # MediaPipe's 2D jumps for two frames (the body drawn mirrored, then squeezed and off to one
+    # side; seen on Demo_SinglePerson cam02): neither labelling continues the frames around them, so
+    # they must not decide the labels of the correctly labelled frames before them.
+    truth = track_of(_walking_in_place())
+    seen = track_of(_walking_in_place())
+    for frame, squeeze in ((9, -1.0), (10, 0.0)):
+        x = seen.image_xy[frame, :, 0]
+        seen.image_xy[frame, :, 0] = x.mean() + squeeze * (x - x.mean()) + 40.0
+    fixed, _ = fix_swaps(seen)
+    np.testing.assert_allclose(fixed.image_xy[:9], truth.image_xy[:9])
+    np.testing.assert_allclose(fixed.image_xy[11:], truth.image_xy[11:])

@@ -80,8 +80,11 @@ def profile_cue(xy: np.ndarray, vis: np.ndarray, pairs, scale_px: np.ndarray) ->
     return np.nan_to_num(-face * near_left)
 
 
-def _decide(xy, pairs, scale_px, prior: float, vis=None, profile_weight: float = 2.0) -> np.ndarray:
-    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them."""
+def _decide(xy, pairs, scale_px, prior: float, vis=None, profile_weight: float = 2.0,
+            glitch_travel: float = 0.5) -> np.ndarray:
+    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them.
+    glitch_travel: a transition counts half where the labelling that travels least travels this much
+    (squared torso lengths summed over the points); ordinary frames travel 0.01-0.25."""
     plain = _features(xy, pairs, scale_px)
     exchanged = _features(_exchange(xy, pairs), pairs, scale_px)
     states = (plain, exchanged)
@@ -93,6 +96,11 @@ def _decide(xy, pairs, scale_px, prior: float, vis=None, profile_weight: float =
             # A robust travel cost: each point's travel, capped so one wild landmark cannot decide.
             dist = np.minimum(np.linalg.norm(d, axis=-1), 1.0)
             trans[1:, s0, s1] = np.nansum(dist ** 2, axis=-1)
+    # A frame MediaPipe got wrong as a whole (its 2D jumped: neither labelling continues the last
+    # frame) says nothing about the labels, yet the small difference between two large travels would
+    # decide them for every frame before it; such transitions count less the larger the better one.
+    best = trans.min(axis=(1, 2))
+    trans *= (glitch_travel / (glitch_travel + best))[:, None, None]
     own = None
     if vis is not None and profile_weight > 0:
         cue = profile_cue(xy, vis, pairs, scale_px)
