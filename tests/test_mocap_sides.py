@@ -7,7 +7,7 @@ import numpy as np
 
 from local_server.mocap import pose_tracking as P
 from local_server.mocap.pipeline import motion_from_track
-from local_server.mocap.sides import _PAIRS_LEG, fix_swaps
+from local_server.mocap.sides import _PAIRS_ARM, _PAIRS_LEG, ALL_PAIRS, _exchange, fix_swaps
 from mocap_synthetic import mediapipe_swap, skeleton, track_of
 
 FRAMES = 60
@@ -78,3 +78,41 @@ def test_a_turn_seen_from_the_back_with_mediapipe_s_labels_is_straightened():
     near_own = (np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.L_SHOULDER], axis=-1)
                 < np.linalg.norm(fixed.image_xy[:, P.L_SHOULDER] - truth.image_xy[:, P.R_SHOULDER], axis=-1))
     assert near_own.all(), f"left shoulder labelled right in frames {np.flatnonzero(~near_own)}"
+
+
+def test_in_profile_the_visible_side_keeps_its_labels_when_mediapipe_swaps_only_the_legs():
+    # Walking in profile (facing the picture's right: the right side near the camera), arms hanging
+    # so that both project onto the same place; MediaPipe marks the far arm unseen. For ten frames it
+    # mirrors the head, torso and legs but keeps the arms. Travel in the picture finds the legs; the
+    # arms cannot be told apart by travel, but the seen arm is the near one, and facing right that is
+    # the right arm: they keep MediaPipe's labels.
+    steps = np.linspace(0, 4 * np.pi, FRAMES)
+    truth = track_of(skeleton(FRAMES, yaw_deg=90.0, knee_deg=50 * np.abs(np.sin(steps))))
+    near_right = truth.image_xy[:, P.NOSE, 0] > truth.image_xy[:, P.R_EAR, 0]
+    assert near_right.all()
+    truth.visibility[:, [a for a, _ in ALL_PAIRS]] = 0.1  # the left side is the far one
+    truth.visibility[:, [b for _, b in ALL_PAIRS]] = 0.95
+    truth.image_xy += np.random.default_rng(1).normal(0, 1.0, truth.image_xy.shape)
+    not_arms = [p for p in ALL_PAIRS if p not in _PAIRS_ARM]
+    seen = mediapipe_swap(truth, slice(25, 35), pairs=not_arms)
+    seen.visibility[25:35] = _exchange(truth.visibility[25:35, :, None], not_arms)[..., 0]
+    fixed, _ = fix_swaps(seen)
+    wrong = (np.linalg.norm(fixed.image_xy[:, P.R_WRIST] - truth.image_xy[:, P.R_WRIST], axis=-1)
+             > np.linalg.norm(fixed.image_xy[:, P.R_WRIST] - truth.image_xy[:, P.L_WRIST], axis=-1)) & \
+        (fixed.visibility[:, P.R_WRIST] < 0.5)
+    assert not wrong.any(), f"the unseen left arm labelled right in frames {np.flatnonzero(wrong)}"
+    np.testing.assert_allclose(fixed.image_xy[:, [P.L_KNEE, P.R_KNEE]], truth.image_xy[:, [P.L_KNEE, P.R_KNEE]])
+
+
+def test_two_frames_of_garbage_do_not_relabel_the_frames_before_them():
+    # MediaPipe's 2D jumps for two frames (the body drawn mirrored, then squeezed and off to one
+    # side; seen on Demo_SinglePerson cam02): neither labelling continues the frames around them, so
+    # they must not decide the labels of the correctly labelled frames before them.
+    truth = track_of(_walking_in_place())
+    seen = track_of(_walking_in_place())
+    for frame, squeeze in ((9, -1.0), (10, 0.0)):
+        x = seen.image_xy[frame, :, 0]
+        seen.image_xy[frame, :, 0] = x.mean() + squeeze * (x - x.mean()) + 40.0
+    fixed, _ = fix_swaps(seen)
+    np.testing.assert_allclose(fixed.image_xy[:9], truth.image_xy[:9])
+    np.testing.assert_allclose(fixed.image_xy[11:], truth.image_xy[11:])

@@ -7,7 +7,7 @@
 - real: Pose2Sim's Demo_SinglePerson (development set), each of its four views scored against a 3D
   reference triangulated from all four calibrated views.
 - multi: Demo_MultiPerson (ACCEPTANCE set, never tuned on), each view against the person followed.
-- synthetic: eleven rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
+- synthetic: twelve rendered clips with exact truth; TUNING and VALIDATION halves fixed in clips.py.
 - speed: our whole processor (MAIN_FBX) against a bare MediaPipe loop over the same 10 s, 30 fps,
   640x480 clip of a real person, same run, alternated four times (best of four, and each round's
   ratio), then one run timed by stage.

@@ -25,6 +25,9 @@ A bone's length is read where it lies across the view; the hip and shoulder line
 profile the whole take never do, and MediaPipe's flattened world halves them, so body proportions
 against the spine set a floor (TORSO_HALF_WIDTHS).
 
+A joint MediaPipe marks unseen while inside the picture is hidden behind the body, so its bone goes
+away from the camera whatever MediaPipe's world depth guessed (`hidden_behind`).
+
 The floor also settles the depth sign MediaPipe gets wrong most often: a shin near the image plane
 (a squat's shin seen from the front comes toward the camera, the foot floating): a foot still in
 the picture and floating above the floor takes the mirrored shin, and its knee is refitted.
@@ -272,7 +275,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
          mp_depth_sigma: float = 0.04, straight_prior: float = 2.0, straight_width_deg: float = 30.0,
          noise_scale: float = 2.0, min_pixel_sigma: float = 1.0, hidden_mid_sigma: float = 0.3,
          hidden_below: float = 0.38, mp_bend_sigma: float = 60.0,
-         floor_tolerance: float = 0.06, forearm_sign_sigma: float = 0.35, sign_step_speed: float = 4.0) -> Lifted:
+         floor_tolerance: float = 0.06, forearm_sign_sigma: float = 0.35, sign_step_speed: float = 4.0,
+         hidden_vis: float = 0.3) -> Lifted:
     """3D joints for every frame of the track (gaps filled by interpolation).
 
     mp_depth_sigma: MediaPipe's world depth error (m) in the limb fit; straight_prior: weight (in
@@ -297,11 +301,14 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
     sign_step_speed m/s)^2 (0: frame by frame). MediaPipe's 2D forearm shortens as an arm swings
     past the body and its world depth has the wrong sign there; the first estimate took both at
     face value (a nearly straight arm bent 30-40 degrees the wrong way), and a choice frame by frame
-    flipped forearms for a frame or two where MediaPipe's sign was right."""
+    flipped forearms for a frame or two where MediaPipe's sign was right.
+    hidden_vis: a joint in the picture that MediaPipe sees less than this is hidden, and its bone
+    goes away from the camera (`hidden_behind`; 0 leaves this out)."""
     camera = camera or Camera.default(track.width, track.height)
     sigma = sigma_for(track.fps, smooth_seconds)
     xy = _with_midpoints(gaussian_smooth(fill_gaps(track.image_xy), sigma))
     world = _with_midpoints(gaussian_smooth(fill_gaps(track.world), sigma))
+    unseen = hidden_behind(track, xy, sigma, hidden_vis)
     t = root_translation(xy, world, camera)
     # Depth of the hips varies slowly; a wider filter keeps per-frame fitting noise out of the scale.
     root_depth = gaussian_smooth(t[:, 2] + world[:, HIP_C, 2], max(sigma, sigma_for(track.fps, 0.15)))
@@ -353,7 +360,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         qc = np.einsum("fi,fi->f", parent, parent) - lengths[(a, c)] ** 2
         disc = qb * qb - 4 * qa * qc
         root = np.sqrt(np.maximum(disc, 0.0))
-        mp_dz = factor * (world[:, c, 2] - world[:, a, 2])
+        mp_dz = _away_if_hidden(factor * (world[:, c, 2] - world[:, a, 2]), unseen[:, c])
         farther = mp_dz > 0
         lifted_dz = (-qb + np.where(farther, root, -root)) / (2 * qa) - parent[:, 2]
         # Near the image plane the lifted depth swings wildly with pixel noise (d dz/dl -> inf),
@@ -368,7 +375,8 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         if c in _LIMB_ENDS and straight_prior > 0:
             m = a
             top = _PARENT[m]
-            mp_pair = (factor * (world[:, m, 2] - world[:, top, 2]), factor * (world[:, c, 2] - world[:, m, 2]))
+            mp_pair = (_away_if_hidden(factor * (world[:, m, 2] - world[:, top, 2]), unseen[:, m]),
+                       _away_if_hidden(factor * (world[:, c, 2] - world[:, m, 2]), unseen[:, c]))
             # The middle joint of a limb pointing at the camera hides behind its own limb, and its 2D
             # point goes astray (MediaPipe's elbow: 12-17 px); trust it less the shorter the limb looks.
             full_px = (lengths[(top, m)] + lengths[(m, c)]) / px
@@ -388,6 +396,23 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         _feet_to_floor(joints, rays, xy, lengths, track.fps, floor_tolerance)
     joints = gaussian_smooth(joints, sigma)
     return Lifted(joints=joints, bone_lengths=lengths, camera=camera)
+
+
+def hidden_behind(track: P.PoseTrack, xy: np.ndarray, sigma: float, below: float) -> np.ndarray:
+    """(F, 36) bool: joints MediaPipe marks unseen (visibility under `below`, smoothed like the 2D)
+    while their 2D point is inside the picture, so hidden behind the body, not cut off by the frame.
+    MediaPipe's 2D for them is a guess, and on the rendered clips its world depth often put them in
+    front of what hides them (a far arm in profile came out bent toward the camera)."""
+    vis = _with_midpoints(gaussian_smooth(np.nan_to_num(fill_gaps(track.visibility[..., None]), nan=1.0),
+                                          sigma))[..., 0]
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] <= track.width) & (xy[..., 1] >= 0) & (xy[..., 1] <= track.height)
+    return (vis < below) & inside
+
+
+def _away_if_hidden(dz: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """MediaPipe's depth step of a bone, turned away from the camera where its end is hidden: what
+    is hidden lies behind what hides it, so its bone goes away rather than toward the camera."""
+    return np.where(hidden, np.abs(dz), dz)
 
 
 def _feet_to_floor(joints, rays, xy, lengths, fps, tolerance, still=0.5):

@@ -12,6 +12,13 @@ its labels stand. MediaPipe's world depth is not used to decide: across its own 
 simply mirrored, and counting it made the decisions worse on real video. The whole body is decided
 first (all landmarks), then the arms and the legs each on their own; a whole-body exchange also
 mirrors MediaPipe's world depth back.
+
+In profile travel cannot tell the arms (or legs) apart: the far one is hidden behind the body and
+MediaPipe puts its guess onto the near one. There the labels have an anchor of their own: facing
+the picture's left a body shows its left side, facing right its right side; the nose says which way
+it faces and MediaPipe's visibility which side is seen (`profile_cue`). MediaPipe often mirrors the
+head, torso and legs a few frames after a profile while keeping the arms: the whole-body pass then
+exchanges the arms too, and only this cue, not travel, takes them back.
 """
 from __future__ import annotations
 
@@ -43,17 +50,18 @@ def _features(xy: np.ndarray, pairs, scale_px: np.ndarray) -> np.ndarray:
     return xy[:, idx] / scale_px[:, None, None]
 
 
-def viterbi_swaps(trans: np.ndarray, prior: float) -> np.ndarray:
+def viterbi_swaps(trans: np.ndarray, prior: float, own=None) -> np.ndarray:
     """Per frame, whether to exchange the sides: trans (F, 2, 2) is the travel cost from state s at
-    t-1 to state s' at t (0 = as labelled, 1 = exchanged); prior the cost of each exchanged frame."""
+    t-1 to state s' at t (0 = as labelled, 1 = exchanged); prior the cost of each exchanged frame;
+    own (F, 2) further costs of each state per frame."""
     n = trans.shape[0]
-    own = np.array([0.0, prior])
-    cost = own.copy()
+    own = np.array([0.0, prior]) + (np.zeros((n, 2)) if own is None else own)
+    cost = own[0].copy()
     back = np.zeros((n, 2), int)
     for t in range(1, n):
         step = cost[:, None] + trans[t]
         back[t] = np.argmin(step, axis=0)
-        cost = step[back[t], [0, 1]] + own
+        cost = step[back[t], [0, 1]] + own[t]
     states = np.zeros(n, int)
     states[-1] = int(np.argmin(cost))
     for t in range(n - 1, 0, -1):
@@ -61,8 +69,22 @@ def viterbi_swaps(trans: np.ndarray, prior: float) -> np.ndarray:
     return states.astype(bool)
 
 
-def _decide(xy, pairs, scale_px, prior: float) -> np.ndarray:
-    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them."""
+def profile_cue(xy: np.ndarray, vis: np.ndarray, pairs, scale_px: np.ndarray) -> np.ndarray:
+    """(F,): how much the labels of these pairs agree with which side of a body in profile can be
+    seen. Facing the picture's left, a body shows its left side (left = up x facing), facing right
+    its right side; the nose points the way it faces (ahead of the ears, whatever their labels), and
+    MediaPipe marks the far side's landmarks unseen. Positive: as labelled; negative: exchanged;
+    near zero when the body faces toward or away from the camera (nose over the ears)."""
+    face = (xy[:, P.NOSE, 0] - (xy[:, P.L_EAR, 0] + xy[:, P.R_EAR, 0]) / 2) / scale_px
+    near_left = vis[:, [a for a, _ in pairs]].mean(axis=1) - vis[:, [b for _, b in pairs]].mean(axis=1)
+    return np.nan_to_num(-face * near_left)
+
+
+def _decide(xy, pairs, scale_px, prior: float, vis=None, profile_weight: float = 2.0,
+            glitch_travel: float = 0.5) -> np.ndarray:
+    """Two-state Viterbi over the frames for one group of pairs; True where to exchange them.
+    glitch_travel: a transition counts half where the labelling that travels least travels this much
+    (squared torso lengths summed over the points); ordinary frames travel 0.01-0.25."""
     plain = _features(xy, pairs, scale_px)
     exchanged = _features(_exchange(xy, pairs), pairs, scale_px)
     states = (plain, exchanged)
@@ -74,10 +96,20 @@ def _decide(xy, pairs, scale_px, prior: float) -> np.ndarray:
             # A robust travel cost: each point's travel, capped so one wild landmark cannot decide.
             dist = np.minimum(np.linalg.norm(d, axis=-1), 1.0)
             trans[1:, s0, s1] = np.nansum(dist ** 2, axis=-1)
-    return viterbi_swaps(trans, prior)
+    # A frame MediaPipe got wrong as a whole (its 2D jumped: neither labelling continues the last
+    # frame) says nothing about the labels, yet the small difference between two large travels would
+    # decide them for every frame before it; such transitions count less the larger the better one.
+    best = trans.min(axis=(1, 2))
+    trans *= (glitch_travel / (glitch_travel + best))[:, None, None]
+    own = None
+    if vis is not None and profile_weight > 0:
+        cue = profile_cue(xy, vis, pairs, scale_px)
+        own = profile_weight * np.stack([np.maximum(-cue, 0), np.maximum(cue, 0)], axis=1)
+    return viterbi_swaps(trans, prior, own)
 
 
-def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True) -> tuple[P.PoseTrack, dict]:
+def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True,
+              profile_weight: float = 2.0) -> tuple[P.PoseTrack, dict]:
     """A copy of the track with MediaPipe's left/right swaps undone, and counts of what was changed.
     Frames where the person was not found keep the state of the frames around them."""
     found = track.found
@@ -88,7 +120,7 @@ def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True
     torso_px = np.linalg.norm((xy[:, P.L_SHOULDER] + xy[:, P.R_SHOULDER]) / 2 - (xy[:, P.L_HIP] + xy[:, P.R_HIP]) / 2,
                               axis=-1)
     scale_px = np.maximum(np.median(torso_px), 1.0) * np.ones(len(rows))
-    body = _decide(xy, ALL_PAIRS, scale_px, prior)
+    body = _decide(xy, ALL_PAIRS, scale_px, prior, vis, profile_weight)
     xy[body] = _exchange(xy[body], ALL_PAIRS)
     vis[body] = _exchange(vis[body][..., None], ALL_PAIRS)[..., 0]
     world[body] = _exchange(world[body], ALL_PAIRS)
@@ -96,7 +128,7 @@ def fix_swaps(track: P.PoseTrack, prior: float = 0.02, mirror_depth: bool = True
         world[body, :, 2] *= -1
     limbs = np.zeros(len(rows), bool)
     for pairs in (_PAIRS_ARM, _PAIRS_LEG):
-        swap = _decide(xy, pairs, scale_px, prior)
+        swap = _decide(xy, pairs, scale_px, prior, vis, profile_weight)
         xy[swap] = _exchange(xy[swap], pairs)
         vis[swap] = _exchange(vis[swap][..., None], pairs)[..., 0]
         world[swap] = _exchange(world[swap], pairs)
