@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pose_tracking as P
+from .paths import cheapest_states
 from .smoothing import fill_gaps, gaussian_smooth, sigma_for
 
 # Virtual joints appended after MediaPipe's 33.
@@ -88,19 +89,9 @@ def cheapest_path(costs, points, step_sigma):
     """Viterbi over frames: costs (H, F) of H hypotheses per frame, points (H, F, 6) where each puts
     the joints; moving from one frame to the next costs (distance / step_sigma)^2. Returns the
     hypothesis index per frame, (F,)."""
-    H, F = costs.shape
-    acc = costs[:, 0].copy()
-    back = np.zeros((F, H), int)
-    for f in range(1, F):
-        step = np.sum((points[:, None, f] - points[None, :, f - 1]) ** 2, axis=-1) / step_sigma ** 2  # (now, before)
-        total = acc[None, :] + step
-        back[f] = np.argmin(total, axis=1)
-        acc = total[np.arange(H), back[f]] + costs[:, f]
-    path = np.zeros(F, int)
-    path[-1] = int(np.argmin(acc))
-    for f in range(F - 1, 0, -1):
-        path[f - 1] = back[f, path[f]]
-    return path
+    trans = np.zeros((costs.shape[1],) + (costs.shape[0],) * 2)  # (F, before, now)
+    trans[1:] = np.sum((points[None, :, 1:] - points[:, None, :-1]) ** 2, axis=-1).transpose(2, 0, 1) / step_sigma ** 2
+    return cheapest_states(costs.T, trans)
 
 
 def fit_limb(root, ray_mid, ray_end, z_mid, z_end, lengths, mp_dz, mp_weight, sigma_len, sigma_mp, straight_prior,
@@ -351,7 +342,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
     F = xy.shape[0]
     joints = np.zeros((F, N_JOINTS, 3))
     joints[:, HIP_C] = rays[:, HIP_C] * root_depth[:, None]
-    mp_weight = {}
+    mp_weight, mp_step = {}, {}
     for a, c in TREE:
         parent = joints[:, a]
         r = rays[:, c]
@@ -360,7 +351,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         qc = np.einsum("fi,fi->f", parent, parent) - lengths[(a, c)] ** 2
         disc = qb * qb - 4 * qa * qc
         root = np.sqrt(np.maximum(disc, 0.0))
-        mp_dz = _away_if_hidden(factor * (world[:, c, 2] - world[:, a, 2]), unseen[:, c])
+        mp_dz = mp_step[c] = _away_if_hidden(factor * (world[:, c, 2] - world[:, a, 2]), unseen[:, c])
         farther = mp_dz > 0
         lifted_dz = (-qb + np.where(farther, root, -root)) / (2 * qa) - parent[:, 2]
         # Near the image plane the lifted depth swings wildly with pixel noise (d dz/dl -> inf),
@@ -375,8 +366,7 @@ def lift(track: P.PoseTrack, camera: Camera | None = None, smooth_seconds: float
         if c in _LIMB_ENDS and straight_prior > 0:
             m = a
             top = _PARENT[m]
-            mp_pair = (_away_if_hidden(factor * (world[:, m, 2] - world[:, top, 2]), unseen[:, m]),
-                       _away_if_hidden(factor * (world[:, c, 2] - world[:, m, 2]), unseen[:, c]))
+            mp_pair = (mp_step[m], mp_step[c])
             # The middle joint of a limb pointing at the camera hides behind its own limb, and its 2D
             # point goes astray (MediaPipe's elbow: 12-17 px); trust it less the shorter the limb looks.
             full_px = (lengths[(top, m)] + lengths[(m, c)]) / px

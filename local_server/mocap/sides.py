@@ -27,6 +27,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import pose_tracking as P
+from .paths import cheapest_states
 
 _PAIRS_HEAD = [(1, 4), (2, 5), (3, 6), (P.L_EAR, P.R_EAR), (9, 10)]
 _PAIRS_TORSO = [(P.L_SHOULDER, P.R_SHOULDER), (P.L_HIP, P.R_HIP)]
@@ -54,19 +55,8 @@ def viterbi_swaps(trans: np.ndarray, prior: float, own=None) -> np.ndarray:
     """Per frame, whether to exchange the sides: trans (F, 2, 2) is the travel cost from state s at
     t-1 to state s' at t (0 = as labelled, 1 = exchanged); prior the cost of each exchanged frame;
     own (F, 2) further costs of each state per frame."""
-    n = trans.shape[0]
-    own = np.array([0.0, prior]) + (np.zeros((n, 2)) if own is None else own)
-    cost = own[0].copy()
-    back = np.zeros((n, 2), int)
-    for t in range(1, n):
-        step = cost[:, None] + trans[t]
-        back[t] = np.argmin(step, axis=0)
-        cost = step[back[t], [0, 1]] + own[t]
-    states = np.zeros(n, int)
-    states[-1] = int(np.argmin(cost))
-    for t in range(n - 1, 0, -1):
-        states[t - 1] = back[t, states[t]]
-    return states.astype(bool)
+    own = np.array([0.0, prior]) + (np.zeros((trans.shape[0], 2)) if own is None else own)
+    return cheapest_states(own, trans).astype(bool)
 
 
 def profile_cue(xy: np.ndarray, vis: np.ndarray, pairs, scale_px: np.ndarray) -> np.ndarray:
