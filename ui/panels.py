@@ -5,6 +5,7 @@ scene's jobs as a list, and the selected job in detail."""
 import bpy
 
 from ..core import sessions
+from ..core.multicam import is_multicam
 from ..core.strips import strip_facts
 from ..lib.strips import StripProblem, video_path
 from .drawing import draw_job_options, draw_progress, draw_wrapped, job_status
@@ -43,7 +44,7 @@ def record_status(record):
 def record_title(record) -> str:
     """What a job is at a glance: its strip, and for multicam how many cameras; then the model."""
     parts = [record.strip_name]
-    if len(record.cameras):
+    if is_multicam(record):
         parts.append(f"{len(record.cameras)} cameras")
     parts.append(record.options.mocap_model)
     return "  ·  ".join(parts)
